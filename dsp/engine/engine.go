@@ -1,0 +1,345 @@
+// Package engine is the real-time media loop of the box. Every tick of the
+// TDM clock (10 ms) it exchanges one frame per timeslot with the highway and,
+// for each active channel, runs the line input through the detectors and
+// builds the line output from the channel's sources: the cross-connected
+// peer channel and the tone generator.
+//
+// Run is the only goroutine that touches channel state; it locks itself to an
+// OS thread. Every other method may be called from any goroutine: it queues a
+// command in a preallocated lock-free ring that Run applies at the start of
+// the next tick, so no lock is ever held across a tick and nothing is
+// allocated per frame. Events (DTMF digits) travel back through a second
+// ring; Notify signals that some are waiting and Events drains them.
+package engine
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"runtime"
+	"sync/atomic"
+	"time"
+
+	"github.com/openiad/openiad/dsp/dtmf"
+	"github.com/openiad/openiad/dsp/tone"
+	"github.com/openiad/openiad/hal"
+)
+
+var (
+	errFull    = errors.New("engine: command queue full")
+	errChannel = errors.New("engine: no such channel")
+	errSlot    = errors.New("engine: no such timeslot")
+)
+
+// Options size the engine. Everything is allocated by New.
+type Options struct {
+	Channels int // how many channels can be open at once (default: the highway's slots)
+	Queue    int // command and event ring size (default 1024)
+	Log      *slog.Logger
+}
+
+// EventKind says what an Event reports.
+type EventKind uint8
+
+const (
+	DigitDown EventKind = iota + 1 // a DTMF key went down on the channel's line input
+	DigitUp                        // it went up; Dur says how long it was held
+)
+
+// Event is something the engine saw on a channel.
+type Event struct {
+	Ch    int
+	Kind  EventKind
+	Digit byte
+	Dur   time.Duration
+	Tick  uint64 // the tick it was seen in
+}
+
+type op uint8
+
+const (
+	opOpen op = iota + 1
+	opClose
+	opTone
+	opConnect
+	opDisconnect
+	opDetect
+)
+
+type command struct {
+	op   op
+	ch   int
+	arg  int
+	spec *tone.Spec
+}
+
+type channel struct {
+	open   bool
+	slot   int
+	peer   int // cross-connected channel, -1 for none
+	detect bool
+	gen    tone.Generator
+	det    *dtmf.Detector
+	in     hal.Frame // this tick's line input after the input stages
+}
+
+// Engine is the media loop. Make one with New.
+type Engine struct {
+	hw     hal.Highway
+	log    *slog.Logger
+	rx, tx []hal.Frame
+	chans  []channel
+	cmds   *ring[command]
+	events *ring[Event]
+	notify chan struct{}
+
+	ticks    atomic.Uint64
+	lost     atomic.Uint64 // events dropped because nobody drained them
+	lastTick atomic.Int64  // unix nanoseconds of the last tick
+	running  atomic.Bool
+}
+
+// New makes an engine over the highway with all per-channel state allocated.
+func New(hw hal.Highway, o Options) *Engine {
+	if o.Channels <= 0 {
+		o.Channels = hw.Slots()
+	}
+	if o.Queue <= 0 {
+		o.Queue = 1024
+	}
+	if o.Log == nil {
+		o.Log = slog.New(slog.DiscardHandler)
+	}
+	e := &Engine{
+		hw:     hw,
+		log:    o.Log,
+		rx:     make([]hal.Frame, hw.Slots()),
+		tx:     make([]hal.Frame, hw.Slots()),
+		chans:  make([]channel, o.Channels),
+		cmds:   newRing[command](o.Queue),
+		events: newRing[Event](o.Queue),
+		notify: make(chan struct{}, 1),
+	}
+	for i := range e.chans {
+		e.chans[i].peer = -1
+		e.chans[i].det = dtmf.NewDetector()
+	}
+	return e
+}
+
+// Channels is the number of channels the engine was sized for.
+func (e *Engine) Channels() int { return len(e.chans) }
+
+func (e *Engine) send(c command) error {
+	if c.ch < 0 || c.ch >= len(e.chans) {
+		return fmt.Errorf("%w: %d (have %d)", errChannel, c.ch, len(e.chans))
+	}
+	if !e.cmds.push(c) {
+		return errFull
+	}
+	return nil
+}
+
+// Open starts channel ch on a highway timeslot, silent, detectors off.
+func (e *Engine) Open(ch, slot int) error {
+	if slot < 0 || slot >= len(e.rx) {
+		return fmt.Errorf("%w: %d (highway has %d)", errSlot, slot, len(e.rx))
+	}
+	return e.send(command{op: opOpen, ch: ch, arg: slot})
+}
+
+// Close stops the channel; its timeslot goes silent.
+func (e *Engine) Close(ch int) error { return e.send(command{op: opClose, ch: ch}) }
+
+// PlayTone starts the tone s on the channel's line output, replacing any
+// tone playing; nil stops it. s must not change while it plays.
+func (e *Engine) PlayTone(ch int, s *tone.Spec) error {
+	return e.send(command{op: opTone, ch: ch, spec: s})
+}
+
+// Connect cross-connects channels a and b: each line hears the other. A
+// channel already connected elsewhere is disconnected from its old peer.
+func (e *Engine) Connect(a, b int) error {
+	if b < 0 || b >= len(e.chans) {
+		return fmt.Errorf("%w: %d", errChannel, b)
+	}
+	return e.send(command{op: opConnect, ch: a, arg: b})
+}
+
+// Disconnect breaks the channel's cross-connection, both ways.
+func (e *Engine) Disconnect(ch int) error { return e.send(command{op: opDisconnect, ch: ch}) }
+
+// DetectDTMF turns the DTMF detector of the channel on or off.
+func (e *Engine) DetectDTMF(ch int, on bool) error {
+	a := 0
+	if on {
+		a = 1
+	}
+	return e.send(command{op: opDetect, ch: ch, arg: a})
+}
+
+// Notify receives a value when events are waiting.
+func (e *Engine) Notify() <-chan struct{} { return e.notify }
+
+// Events appends the waiting events to dst and returns it.
+func (e *Engine) Events(dst []Event) []Event {
+	for {
+		ev, ok := e.events.pop()
+		if !ok {
+			return dst
+		}
+		dst = append(dst, ev)
+	}
+}
+
+// Stats are counters of the loop, safe to read from any goroutine.
+type Stats struct {
+	Ticks      uint64
+	Overruns   uint64    // ticks the highway lost because the loop was late
+	LostEvents uint64    // events dropped because nobody drained them
+	LastTick   time.Time // zero before the first tick
+	Running    bool
+}
+
+// Stats reports the loop counters.
+func (e *Engine) Stats() Stats {
+	s := Stats{
+		Ticks:      e.ticks.Load(),
+		Overruns:   e.hw.Overruns(),
+		LostEvents: e.lost.Load(),
+		Running:    e.running.Load(),
+	}
+	if n := e.lastTick.Load(); n != 0 {
+		s.LastTick = time.Unix(0, n)
+	}
+	return s
+}
+
+// Run is the loop. It returns when ctx is done (nil) or the highway fails.
+func (e *Engine) Run(ctx context.Context) error {
+	runtime.LockOSThread()
+	defer runtime.UnlockOSThread()
+	e.running.Store(true)
+	defer e.running.Store(false)
+	for {
+		if ctx.Err() != nil {
+			return nil
+		}
+		if err := e.hw.Exchange(e.rx, e.tx); err != nil {
+			if errors.Is(err, hal.ErrClosed) && ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("engine: highway: %w", err)
+		}
+		e.tick()
+	}
+}
+
+// tick applies queued commands and processes one frame on every open
+// channel. It is the whole per-frame work and allocates nothing.
+func (e *Engine) tick() {
+	n := e.ticks.Add(1)
+	e.lastTick.Store(time.Now().UnixNano())
+	for {
+		c, ok := e.cmds.pop()
+		if !ok {
+			break
+		}
+		e.apply(c)
+	}
+	// Input stages: line PCM in → detectors.
+	raised := false
+	for i := range e.chans {
+		c := &e.chans[i]
+		if !c.open {
+			continue
+		}
+		c.in = e.rx[c.slot]
+		if c.detect {
+			for _, d := range c.det.Process(c.in[:]) {
+				ev := Event{Ch: i, Digit: d.Digit, Tick: n, Kind: DigitDown}
+				if !d.Down {
+					ev.Kind = DigitUp
+					ev.Dur = time.Duration(d.Dur) * time.Second / hal.SampleRate
+				}
+				if e.events.push(ev) {
+					raised = true
+				} else {
+					e.lost.Add(1)
+				}
+			}
+		}
+	}
+	// Output stages: peer audio, then tones mixed on top → line PCM out.
+	for i := range e.chans {
+		c := &e.chans[i]
+		if !c.open {
+			continue
+		}
+		out := &e.tx[c.slot]
+		if c.peer >= 0 {
+			*out = e.chans[c.peer].in
+			c.gen.Mix(out[:])
+		} else {
+			c.gen.Generate(out[:])
+		}
+	}
+	if raised {
+		select {
+		case e.notify <- struct{}{}:
+		default:
+		}
+	}
+}
+
+func (e *Engine) apply(cmd command) {
+	c := &e.chans[cmd.ch]
+	switch cmd.op {
+	case opOpen:
+		if c.open && c.slot != cmd.arg {
+			e.tx[c.slot] = hal.Frame{}
+		}
+		e.unpeer(cmd.ch)
+		c.open, c.slot, c.detect = true, cmd.arg, false
+		c.gen.Stop()
+		c.det.Reset()
+	case opClose:
+		if c.open {
+			e.unpeer(cmd.ch)
+			c.open, c.detect = false, false
+			c.gen.Stop()
+			e.tx[c.slot] = hal.Frame{}
+		}
+	case opTone:
+		if cmd.spec == nil {
+			c.gen.Stop()
+		} else {
+			c.gen.Start(cmd.spec)
+		}
+	case opConnect:
+		if cmd.arg == cmd.ch || !c.open || !e.chans[cmd.arg].open {
+			return
+		}
+		e.unpeer(cmd.ch)
+		e.unpeer(cmd.arg)
+		c.peer = cmd.arg
+		e.chans[cmd.arg].peer = cmd.ch
+	case opDisconnect:
+		e.unpeer(cmd.ch)
+	case opDetect:
+		on := cmd.arg != 0
+		if on && !c.detect {
+			c.det.Reset()
+		}
+		c.detect = on
+	}
+}
+
+func (e *Engine) unpeer(ch int) {
+	c := &e.chans[ch]
+	if c.peer >= 0 {
+		e.chans[c.peer].peer = -1
+		c.peer = -1
+	}
+}

@@ -1,0 +1,582 @@
+// Package line is call control for analog ports: one state machine per FXS
+// port, and a local Switch that connects ports by extension number.
+//
+// Each Line runs in its own goroutine (Run) and owns all of its state; it
+// talks to other lines only by messages through their inboxes, to the media
+// engine through the Media interface (commands that never block), and to the
+// hardware through hal.FXS. Digit and Settings updates may be posted from any
+// goroutine.
+package line
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/openiad/openiad/dsp/tone"
+	"github.com/openiad/openiad/hal"
+)
+
+// State is where a line is in its call.
+type State int32
+
+const (
+	Idle       State = iota // on-hook, no call
+	DialTone                // off-hook, hearing dial tone, no digit yet
+	Digits                  // collecting digits
+	Routing                 // number complete, waiting for the called line
+	Ringback                // calling: the far line rings, we hear ringback
+	Alerting                // called: our phone rings
+	Connected               // in a call
+	Signalling              // hearing busy, number-unobtainable or congestion tone
+	Howler                  // off-hook too long: howler tone
+	Lockout                 // gave up: silent until the phone is put down
+)
+
+var stateNames = [...]string{"idle", "dialtone", "digits", "routing", "ringback", "alerting", "connected", "signalling", "howler", "lockout"}
+
+func (s State) String() string {
+	if s >= 0 && int(s) < len(stateNames) {
+		return stateNames[s]
+	}
+	return fmt.Sprintf("state(%d)", int32(s))
+}
+
+// Media is what a line needs of the media engine. Every method queues a
+// command and returns at once.
+type Media interface {
+	PlayTone(ch int, s *tone.Spec) error
+	Connect(a, b int) error
+	Disconnect(ch int) error
+	DetectDTMF(ch int, on bool) error
+}
+
+// Settings are the box-wide call-control settings. They are replaced whole.
+type Settings struct {
+	Plan           *tone.Plan    // the country's tones
+	Ring           hal.Cadence   // the country's ring cadence
+	FirstDigit     time.Duration // dial tone without a digit → busy tone
+	InterDigit     time.Duration // an incomplete number → number unobtainable
+	OffHookWarning time.Duration // busy or unobtainable tone, then howler
+	HowlerTimeout  time.Duration // howler, then silent lockout
+	FlashMin       time.Duration // an on-hook shorter than this is ignored
+	FlashMax       time.Duration // on-hook from FlashMin to FlashMax is a flash; longer is a hang-up
+	NoAnswer       time.Duration // ringing with no answer is given up after this
+}
+
+// Change is one state change, told to the Switch's observer.
+type Change struct {
+	Port     int
+	From, To State
+	Why      string
+	At       time.Time
+}
+
+type msgKind uint8
+
+const (
+	mDigit    msgKind = iota + 1 // a DTMF digit from the engine
+	mSetup                       // a call is offered to this line
+	mAlerting                    // the called line is ringing
+	mBusy                        // the called line is busy
+	mAnswer                      // the called line answered
+	mRelease                     // the other party released the call
+)
+
+type message struct {
+	kind  msgKind
+	digit byte
+	call  *call
+}
+
+type call struct {
+	id       uint64
+	from, to *Line
+}
+
+func (c *call) other(l *Line) *Line {
+	if c.from == l {
+		return c.to
+	}
+	return c.from
+}
+
+// Switch is the local exchange between the lines of the box.
+type Switch struct {
+	settings atomic.Pointer[Settings]
+	log      *slog.Logger
+	observe  func(Change)
+	calls    atomic.Uint64
+
+	mu    sync.RWMutex
+	byExt map[string]*Line
+	lines []*Line
+}
+
+// NewSwitch makes a switch with settings s. observe, when not nil, is told
+// every state change of every line (from the line's goroutine: it must be
+// quick).
+func NewSwitch(s Settings, log *slog.Logger, observe func(Change)) *Switch {
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	sw := &Switch{log: log, observe: observe, byExt: map[string]*Line{}}
+	sw.SetSettings(s)
+	return sw
+}
+
+// SetSettings replaces the settings; calls in progress keep their tones, new
+// timers and calls use the new ones.
+func (sw *Switch) SetSettings(s Settings) {
+	if s.NoAnswer <= 0 {
+		s.NoAnswer = 90 * time.Second
+	}
+	sw.settings.Store(&s)
+}
+
+func (sw *Switch) cfg() *Settings { return sw.settings.Load() }
+
+// Add makes the line for FXS port (numbered from 1) using engine channel ch.
+// Run it with Line.Run.
+func (sw *Switch) Add(port, ch int, fxs hal.FXS, media Media, extension string) *Line {
+	l := &Line{
+		port:  port,
+		ch:    ch,
+		fxs:   fxs,
+		media: media,
+		sw:    sw,
+		inbox: make(chan message, 64),
+		log:   sw.log.With("port", port),
+	}
+	sw.mu.Lock()
+	sw.lines = append(sw.lines, l)
+	sw.mu.Unlock()
+	sw.SetExtension(l, extension)
+	return l
+}
+
+// SetExtension gives line l a (new) extension number; "" removes it.
+func (sw *Switch) SetExtension(l *Line, ext string) {
+	sw.mu.Lock()
+	defer sw.mu.Unlock()
+	for e, o := range sw.byExt {
+		if o == l {
+			delete(sw.byExt, e)
+		}
+	}
+	if ext != "" {
+		sw.byExt[ext] = l
+	}
+	l.ext.Store(&ext)
+}
+
+// Lines lists the lines in the order they were added.
+func (sw *Switch) Lines() []*Line {
+	sw.mu.RLock()
+	defer sw.mu.RUnlock()
+	return slices.Clone(sw.lines)
+}
+
+// Line returns the line with extension ext.
+func (sw *Switch) lookup(digits string) (l *Line, complete, possible bool) {
+	sw.mu.RLock()
+	defer sw.mu.RUnlock()
+	if l, ok := sw.byExt[digits]; ok {
+		return l, true, true
+	}
+	for e := range sw.byExt {
+		if strings.HasPrefix(e, digits) {
+			return nil, false, true
+		}
+	}
+	return nil, false, false
+}
+
+// LineByChannel finds the line on engine channel ch.
+func (sw *Switch) LineByChannel(ch int) *Line {
+	sw.mu.RLock()
+	defer sw.mu.RUnlock()
+	for _, l := range sw.lines {
+		if l.ch == ch {
+			return l
+		}
+	}
+	return nil
+}
+
+// Line is the call control of one FXS port.
+type Line struct {
+	port  int
+	ch    int
+	fxs   hal.FXS
+	media Media
+	sw    *Switch
+	inbox chan message
+	log   *slog.Logger
+	ext   atomic.Pointer[string]
+	pub   atomic.Int32 // State, for readers outside the goroutine
+
+	// Owned by Run.
+	st        State
+	hook      hal.Hook
+	onHookAt  time.Time
+	call      *call
+	digits    []byte
+	timer     *time.Timer // the state's timer
+	hookTimer *time.Timer // the flash window while on-hook in a call
+	hookWait  bool
+}
+
+// Port is the port number, from 1.
+func (l *Line) Port() int { return l.port }
+
+// Channel is the engine channel of the line.
+func (l *Line) Channel() int { return l.ch }
+
+// Extension is the line's number.
+func (l *Line) Extension() string {
+	if p := l.ext.Load(); p != nil {
+		return *p
+	}
+	return ""
+}
+
+// State is the line's state now.
+func (l *Line) State() State { return State(l.pub.Load()) }
+
+// Digit posts a DTMF digit heard on the line (from the engine's events).
+func (l *Line) Digit(d byte) {
+	select {
+	case l.inbox <- message{kind: mDigit, digit: d}:
+	default:
+		l.log.Warn("line: digit dropped, inbox full", "digit", string(d))
+	}
+}
+
+func (l *Line) post(ctx context.Context, to *Line, m message) {
+	select {
+	case to.inbox <- m:
+	case <-ctx.Done():
+	}
+}
+
+// Run is the line's goroutine. It returns when ctx is done.
+func (l *Line) Run(ctx context.Context) error {
+	l.timer = time.NewTimer(time.Hour)
+	l.timer.Stop()
+	l.hookTimer = time.NewTimer(time.Hour)
+	l.hookTimer.Stop()
+	defer l.timer.Stop()
+	defer l.hookTimer.Stop()
+	if err := l.fxs.SetFeed(hal.FeedForward); err != nil {
+		l.log.Error("line: cannot feed the line", "err", err)
+	}
+	l.hook = l.fxs.Hook()
+	if l.hook == hal.OffHook {
+		l.seize(ctx)
+	}
+	events := l.fxs.Events()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case ev, ok := <-events:
+			if !ok {
+				return fmt.Errorf("line: port %d: hardware events closed", l.port)
+			}
+			l.lineEvent(ctx, ev)
+		case m := <-l.inbox:
+			l.message(ctx, m)
+		case <-l.timer.C:
+			l.timeout(ctx)
+		case <-l.hookTimer.C:
+			l.hookWait = false
+			l.hangUp(ctx, "on-hook")
+		}
+	}
+}
+
+func (l *Line) set(st State, why string) {
+	if st == l.st {
+		return
+	}
+	from := l.st
+	l.st = st
+	l.pub.Store(int32(st))
+	l.log.Info("line state", "from", from.String(), "to", st.String(), "why", why)
+	if l.sw.observe != nil {
+		l.sw.observe(Change{Port: l.port, From: from, To: st, Why: why, At: time.Now()})
+	}
+}
+
+func (l *Line) arm(d time.Duration) {
+	l.timer.Stop()
+	if d > 0 {
+		l.timer.Reset(d)
+	}
+}
+
+func (l *Line) tone(s *tone.Spec) {
+	if err := l.media.PlayTone(l.ch, s); err != nil {
+		l.log.Error("line: tone", "err", err)
+	}
+}
+
+func (l *Line) detect(on bool) {
+	if err := l.media.DetectDTMF(l.ch, on); err != nil {
+		l.log.Error("line: dtmf detector", "err", err)
+	}
+}
+
+func (l *Line) lineEvent(ctx context.Context, ev hal.LineEvent) {
+	switch ev.Kind {
+	case hal.EvRingTrip:
+		l.hook = hal.OffHook
+		if l.st == Alerting {
+			l.answer(ctx)
+		}
+	case hal.EvHook:
+		if ev.Hook == l.hook {
+			return
+		}
+		l.hook = ev.Hook
+		if ev.Hook == hal.OnHook {
+			l.onHook(ctx, ev.At)
+		} else {
+			l.offHook(ctx, ev.At)
+		}
+	case hal.EvPowerAlarm:
+		l.log.Error("line: power alarm, line feed opened by the driver")
+	}
+}
+
+func (l *Line) onHook(ctx context.Context, at time.Time) {
+	switch l.st {
+	case Idle, Alerting:
+		return
+	}
+	// Wait out the flash window before calling it a hang-up.
+	l.onHookAt = at
+	l.hookWait = true
+	l.hookTimer.Reset(l.sw.cfg().FlashMax)
+}
+
+func (l *Line) offHook(ctx context.Context, at time.Time) {
+	if l.hookWait {
+		l.hookWait = false
+		l.hookTimer.Stop()
+		if at.Sub(l.onHookAt) < l.sw.cfg().FlashMin {
+			return // a bounce, not a flash
+		}
+		l.flash(ctx)
+		return
+	}
+	switch l.st {
+	case Idle:
+		l.seize(ctx)
+	case Alerting:
+		l.answer(ctx)
+	}
+}
+
+// seize: the phone was lifted on an idle line.
+func (l *Line) seize(ctx context.Context) {
+	l.digits = l.digits[:0]
+	l.set(DialTone, "off-hook")
+	l.tone(&l.sw.cfg().Plan.Dial)
+	l.detect(true)
+	l.arm(l.sw.cfg().FirstDigit)
+}
+
+func (l *Line) flash(ctx context.Context) {
+	l.log.Info("line: hook flash", "state", l.st.String())
+	switch l.st {
+	case DialTone, Digits, Signalling, Howler, Lockout:
+		// Recall: start dialling again.
+		l.seize(ctx)
+	case Connected, Ringback, Routing:
+		// Supplementary services (hold, transfer, conference) build on this.
+		if l.sw.observe != nil {
+			l.sw.observe(Change{Port: l.port, From: l.st, To: l.st, Why: "flash", At: time.Now()})
+		}
+	}
+}
+
+func (l *Line) hangUp(ctx context.Context, why string) {
+	l.arm(0)
+	l.detect(false)
+	l.tone(nil)
+	if c := l.call; c != nil {
+		l.call = nil
+		if l.st == Connected {
+			if err := l.media.Disconnect(l.ch); err != nil {
+				l.log.Error("line: disconnect", "err", err)
+			}
+		}
+		l.post(ctx, c.other(l), message{kind: mRelease, call: c})
+	}
+	l.set(Idle, why)
+}
+
+func (l *Line) signal(s *tone.Spec, why string) {
+	l.detect(false)
+	l.tone(s)
+	l.set(Signalling, why)
+	l.arm(l.sw.cfg().OffHookWarning)
+}
+
+func (l *Line) timeout(ctx context.Context) {
+	cfg := l.sw.cfg()
+	switch l.st {
+	case DialTone:
+		l.signal(&cfg.Plan.Busy, "no digit dialled")
+	case Digits:
+		l.signal(&cfg.Plan.Unobtainable, "number incomplete")
+	case Routing, Ringback:
+		c := l.call
+		l.call = nil
+		if c != nil {
+			l.post(ctx, c.other(l), message{kind: mRelease, call: c})
+		}
+		l.signal(&cfg.Plan.Congestion, "no answer")
+	case Signalling:
+		l.tone(&cfg.Plan.Howler)
+		l.set(Howler, "off-hook too long")
+		l.arm(cfg.HowlerTimeout)
+	case Howler:
+		l.tone(nil)
+		l.set(Lockout, "off-hook too long")
+	}
+}
+
+func (l *Line) message(ctx context.Context, m message) {
+	switch m.kind {
+	case mDigit:
+		l.digit(ctx, m.digit)
+	case mSetup:
+		l.offered(ctx, m.call)
+	case mAlerting:
+		if l.call == m.call && l.st == Routing {
+			l.tone(&l.sw.cfg().Plan.Ringback)
+			l.set(Ringback, "far end ringing")
+			l.arm(l.sw.cfg().NoAnswer)
+		}
+	case mBusy:
+		if l.call == m.call {
+			l.call = nil
+			l.signal(&l.sw.cfg().Plan.Busy, "called line busy")
+		}
+	case mAnswer:
+		if l.call == m.call {
+			l.arm(0)
+			l.tone(nil)
+			l.set(Connected, "answered")
+		}
+	case mRelease:
+		if l.call != m.call {
+			return
+		}
+		l.call = nil
+		switch l.st {
+		case Alerting:
+			l.arm(0)
+			l.stopRing()
+			l.set(Idle, "caller gave up")
+		case Connected:
+			if err := l.media.Disconnect(l.ch); err != nil {
+				l.log.Error("line: disconnect", "err", err)
+			}
+			if l.hookWait {
+				// Already on-hook: the hang-up timer finishes the job.
+				l.set(Signalling, "far end hung up")
+				return
+			}
+			l.signal(&l.sw.cfg().Plan.Busy, "far end hung up")
+		case Routing, Ringback:
+			l.signal(&l.sw.cfg().Plan.Busy, "call released")
+		}
+	}
+}
+
+func (l *Line) digit(ctx context.Context, d byte) {
+	if l.st != DialTone && l.st != Digits {
+		return
+	}
+	if l.st == DialTone {
+		l.tone(nil)
+		l.set(Digits, "first digit")
+	}
+	l.digits = append(l.digits, d)
+	number := string(l.digits)
+	target, complete, possible := l.sw.lookup(number)
+	switch {
+	case complete:
+		l.arm(0)
+		l.detect(false)
+		l.route(ctx, number, target)
+	case !possible:
+		l.log.Info("line: unknown number", "number", number)
+		l.signal(&l.sw.cfg().Plan.Unobtainable, "unknown number "+number)
+	default:
+		l.arm(l.sw.cfg().InterDigit)
+	}
+}
+
+func (l *Line) route(ctx context.Context, number string, target *Line) {
+	if target == l {
+		l.signal(&l.sw.cfg().Plan.Busy, "called itself")
+		return
+	}
+	c := &call{id: l.sw.calls.Add(1), from: l, to: target}
+	l.call = c
+	l.set(Routing, "calling "+number)
+	l.arm(5 * time.Second)
+	l.post(ctx, target, message{kind: mSetup, call: c})
+}
+
+// offered: another line calls this one.
+func (l *Line) offered(ctx context.Context, c *call) {
+	if l.st != Idle || l.hook == hal.OffHook {
+		l.post(ctx, c.from, message{kind: mBusy, call: c})
+		return
+	}
+	if err := l.fxs.Ring(l.sw.cfg().Ring); err != nil {
+		l.log.Error("line: cannot ring", "err", err)
+		l.post(ctx, c.from, message{kind: mBusy, call: c})
+		return
+	}
+	l.call = c
+	l.set(Alerting, "call from "+c.from.Extension())
+	l.arm(0) // the caller's side times the ringing out
+	l.post(ctx, c.from, message{kind: mAlerting, call: c})
+}
+
+func (l *Line) stopRing() {
+	if err := l.fxs.StopRing(); err != nil {
+		l.log.Error("line: stop ringing", "err", err)
+	}
+}
+
+// answer: the phone was lifted while ringing.
+func (l *Line) answer(ctx context.Context) {
+	c := l.call
+	if c == nil {
+		l.seize(ctx)
+		return
+	}
+	l.arm(0)
+	if l.fxs.Feed() == hal.FeedRinging {
+		l.stopRing()
+	}
+	if err := l.media.Connect(l.ch, c.from.ch); err != nil {
+		l.log.Error("line: connect", "err", err)
+	}
+	l.detect(true)
+	l.set(Connected, "answered")
+	l.post(ctx, c.from, message{kind: mAnswer, call: c})
+}
