@@ -173,10 +173,10 @@ func TestFlashIsToldApartFromBounceAndHangUp(t *testing.T) {
 			onHook time.Duration
 			flash  bool
 		}{
-			{50 * time.Millisecond, false},  // shorter than FlashMin: a bounce
-			{300 * time.Millisecond, true},  // a flash
-			{790 * time.Millisecond, true},  // still a flash
-			{100 * time.Millisecond, true},  // FlashMin itself counts
+			{50 * time.Millisecond, false}, // shorter than FlashMin: a bounce
+			{300 * time.Millisecond, true}, // a flash
+			{790 * time.Millisecond, true}, // still a flash
+			{100 * time.Millisecond, true}, // FlashMin itself counts
 		}
 		for _, c := range cases {
 			r.mu.Lock()

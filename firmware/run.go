@@ -1,0 +1,63 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"maps"
+	"slices"
+	"strings"
+
+	"github.com/openiad/openiad/boards"
+	_ "github.com/openiad/openiad/boards/sim" // the virtual board, used when no hardware is found
+	"github.com/openiad/openiad/firmware/system"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
+	fs := flag.NewFlagSet("openiad", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	board := fs.String("board", "", "board to open (default: the first that loads; "+strings.Join(boards.Drivers(), ", ")+")")
+	fxs := fs.Int("fxs", 0, "FXS ports wanted from a virtual board (default 4, at most 64)")
+	listen := fs.String("listen", "127.0.0.1:7070", "where the sim board serves its lines to testrig phones")
+	state := fs.String("state", "./var", "folder for configuration, call records and logs")
+	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var lv slog.Level
+	if err := lv.UnmarshalText([]byte(*level)); err != nil {
+		return fmt.Errorf("-log-level: %w", err)
+	}
+	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: lv}))
+	log.Info("OpenIAD starting", "version", version)
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	sys, err := system.Start(ctx, system.Options{
+		BoardName: *board,
+		BoardOpts: boards.Options{FXS: *fxs, Listen: *listen},
+		StateDir:  *state,
+		Log:       log,
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "\nboard %s is up with %d FXS ports\n", sys.Board.Name, len(sys.Board.FXS))
+	for _, k := range slices.Sorted(maps.Keys(sys.Board.Info)) {
+		fmt.Fprintf(stdout, "  %s: %s\n", k, sys.Board.Info[k])
+	}
+	for _, l := range sys.Lines {
+		fmt.Fprintf(stdout, "  FXS %d: extension %s\n", l.Port(), l.Extension())
+	}
+	if sys.Board.Name == "sim" {
+		fmt.Fprintf(stdout, "attach a phone:  go run ./testrig/cmd/phone -addr %s -port 1\n\n", *listen)
+	}
+	<-ctx.Done()
+	log.Info("OpenIAD stopping")
+	return sys.Wait()
+}

@@ -1,0 +1,238 @@
+// Package system boots the box: it opens the board, loads the
+// configuration, starts the media engine and one call-control line per FXS
+// port, and keeps them in step with configuration changes. The firmware's
+// main and the end-to-end scenarios in testrig both boot through Start, so
+// the program that ships is the program under test.
+//
+// Start may be called once per System; the goroutines it starts stop when
+// its context is done, and Wait returns after they all have.
+package system
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+
+	"periph.io/x/conn/v3/physic"
+
+	"github.com/openiad/openiad/boards"
+	"github.com/openiad/openiad/dsp/engine"
+	"github.com/openiad/openiad/dsp/tone"
+	"github.com/openiad/openiad/firmware/config"
+	"github.com/openiad/openiad/firmware/line"
+	"github.com/openiad/openiad/hal"
+)
+
+// RingVoltage is the peak open-circuit ring voltage the box rings with.
+const RingVoltage = 70 * physic.Volt
+
+// Options say what to boot.
+type Options struct {
+	Board     *boards.Board // an opened board; when nil, BoardName is opened from the registry
+	BoardName string        // "" picks the first board that loads
+	BoardOpts boards.Options
+	StateDir  string    // configuration, call records and logs live here
+	FS        config.FS // nil means the operating system's file system
+	Log       *slog.Logger
+	Observe   func(line.Change) // told of every line state change (may be nil)
+}
+
+// System is a booted box.
+type System struct {
+	Board  *boards.Board
+	Report []boards.Result // how each board driver fared
+	Config *config.Store
+	Engine *engine.Engine
+	Switch *line.Switch
+	Lines  []*line.Line
+
+	log  *slog.Logger
+	wg   sync.WaitGroup
+	mu   sync.Mutex
+	errs []error
+}
+
+// Start boots the box and returns once every subsystem runs.
+func Start(ctx context.Context, o Options) (*System, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &System{log: log, Board: o.Board}
+	if s.Board == nil {
+		bo := o.BoardOpts
+		bo.Log = log
+		b, report, err := boards.Open(ctx, o.BoardName, bo)
+		s.Report = report
+		for _, r := range report {
+			log.Info("board driver", "driver", r.Name, "state", string(r.State), "reason", errString(r.Err))
+		}
+		if err != nil {
+			return nil, fmt.Errorf("system: %w", err)
+		}
+		s.Board = b
+	}
+	fsys := o.FS
+	dir := filepath.Join(o.StateDir, "config")
+	if fsys == nil {
+		fsys = config.OSFS{}
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			s.closeBoard(o)
+			return nil, fmt.Errorf("system: state folder: %w", err)
+		}
+	}
+	store, err := config.Open(fsys, dir, config.Default(len(s.Board.FXS)), log)
+	if err != nil {
+		s.closeBoard(o)
+		return nil, fmt.Errorf("system: configuration: %w", err)
+	}
+	s.Config = store
+	cfg := store.Get()
+	settings, err := Settings(cfg)
+	if err != nil {
+		s.closeBoard(o)
+		return nil, fmt.Errorf("system: %w", err)
+	}
+
+	s.Engine = engine.New(s.Board.Highway, engine.Options{Log: log})
+	s.Switch = line.NewSwitch(settings, log, o.Observe)
+	for i, fxs := range s.Board.FXS {
+		if err := s.Engine.Open(i, fxs.Timeslot()); err != nil {
+			s.closeBoard(o)
+			return nil, fmt.Errorf("system: port %d: %w", i+1, err)
+		}
+		l := s.Switch.Add(i+1, i, fxs, s.Engine, extension(cfg, i+1))
+		s.Lines = append(s.Lines, l)
+	}
+
+	s.goRun("engine", s.Engine.Run, ctx)
+	for _, l := range s.Lines {
+		s.goRun(fmt.Sprintf("line %d", l.Port()), l.Run, ctx)
+	}
+	s.goRun("digits", s.dispatch, ctx)
+	s.goRun("config", s.follow, ctx)
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		<-ctx.Done()
+		s.closeBoard(o)
+	}()
+	return s, nil
+}
+
+func (s *System) closeBoard(o Options) {
+	// A board we opened is ours to close; one we were handed is not.
+	if o.Board == nil && s.Board != nil && s.Board.Close != nil {
+		if err := s.Board.Close(); err != nil {
+			s.log.Error("system: closing the board", "err", err)
+		}
+	}
+}
+
+func (s *System) goRun(name string, f func(context.Context) error, ctx context.Context) {
+	s.wg.Add(1)
+	go func() {
+		defer s.wg.Done()
+		if err := f(ctx); err != nil {
+			s.log.Error("system: subsystem stopped", "subsystem", name, "err", err)
+			s.mu.Lock()
+			s.errs = append(s.errs, fmt.Errorf("%s: %w", name, err))
+			s.mu.Unlock()
+		}
+	}()
+}
+
+// Wait waits for every subsystem to stop and returns their errors.
+func (s *System) Wait() error {
+	s.wg.Wait()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return errors.Join(s.errs...)
+}
+
+// dispatch hands the engine's DTMF digits to the lines.
+func (s *System) dispatch(ctx context.Context) error {
+	evs := make([]engine.Event, 0, 64)
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case <-s.Engine.Notify():
+		}
+		evs = s.Engine.Events(evs[:0])
+		for _, ev := range evs {
+			if ev.Kind != engine.DigitDown {
+				continue
+			}
+			if l := s.Switch.LineByChannel(ev.Ch); l != nil {
+				l.Digit(ev.Digit)
+			}
+		}
+	}
+}
+
+// follow applies configuration changes to the running lines.
+func (s *System) follow(ctx context.Context) error {
+	ch, cancel := s.Config.Watch()
+	defer cancel()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case cfg := <-ch:
+			st, err := Settings(cfg)
+			if err != nil {
+				s.log.Error("system: new configuration not applied", "err", err)
+				continue
+			}
+			s.Switch.SetSettings(st)
+			for _, l := range s.Lines {
+				s.Switch.SetExtension(l, extension(cfg, l.Port()))
+			}
+			s.log.Info("system: configuration applied")
+		}
+	}
+}
+
+// Settings derives the call-control settings from a configuration.
+func Settings(c config.Config) (line.Settings, error) {
+	plan, err := tone.Lookup(c.Device.Country)
+	if err != nil {
+		return line.Settings{}, err
+	}
+	d := c.DialPlan
+	return line.Settings{
+		Plan: plan,
+		Ring: hal.Cadence{
+			Freq:    physic.Frequency(plan.Ring.Freq * float64(physic.Hertz)),
+			Voltage: RingVoltage,
+			Pattern: plan.Ring.Pattern,
+		},
+		FirstDigit:     d.FirstDigit.D(),
+		InterDigit:     d.InterDigit.D(),
+		OffHookWarning: d.OffHookWarning.D(),
+		HowlerTimeout:  d.HowlerTimeout.D(),
+		FlashMin:       d.FlashMin.D(),
+		FlashMax:       d.FlashMax.D(),
+	}, nil
+}
+
+func extension(c config.Config, port int) string {
+	for _, p := range c.Ports {
+		if p.Index == port && p.Enabled {
+			return p.Extension
+		}
+	}
+	return ""
+}
+
+func errString(err error) string {
+	if err == nil {
+		return ""
+	}
+	return err.Error()
+}
