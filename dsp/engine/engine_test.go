@@ -18,9 +18,9 @@ import (
 // is called by hand.
 type bench struct{ slots int }
 
-func (b bench) Slots() int                       { return b.slots }
+func (b bench) Slots() int                        { return b.slots }
 func (b bench) Exchange(rx, tx []hal.Frame) error { return hal.ErrClosed }
-func (b bench) Overruns() uint64                 { return 0 }
+func (b bench) Overruns() uint64                  { return 0 }
 
 func newBench(t *testing.T, slots int) *Engine {
 	t.Helper()
