@@ -54,8 +54,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	for _, l := range sys.Lines {
 		fmt.Fprintf(stdout, "  FXS %d: extension %s\n", l.Port(), l.Extension())
 	}
-	if sys.Board.Name == "sim" {
-		fmt.Fprintf(stdout, "attach a phone:  go run ./testrig/cmd/phone -addr %s -port 1\n\n", *listen)
+	if addr := sys.Board.Info["listen"]; addr != "" {
+		fmt.Fprintf(stdout, "attach a phone:  go run ./testrig/cmd/phone -addr %s -port 1\n\n", addr)
 	}
 	<-ctx.Done()
 	log.Info("OpenIAD stopping")

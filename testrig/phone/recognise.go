@@ -2,6 +2,7 @@ package phone
 
 import (
 	"fmt"
+	"math"
 	"strings"
 	"time"
 
@@ -78,5 +79,32 @@ func Recognise(x []int16) Heard {
 		freqs = append(freqs, f2)
 	}
 	h.Cadence = signal.Cadence(x, freqs, lvl-10)
+	if !h.Continuous() {
+		// A cadenced tone's level is its level while it sounds, not the
+		// average over its silences.
+		for i := range h.Tones {
+			h.Tones[i].DBm0 = soundingLevel(x, h.Cadence, h.Tones[i].Freq)
+		}
+	}
 	return h
+}
+
+// soundingLevel is the level at freq averaged (in power) over the "on"
+// periods of x, each measured alone (less 10 ms at its edges) so that the
+// phase jumps between bursts do not matter.
+func soundingLevel(x []int16, cadence []signal.Period, freq float64) float64 {
+	edge := hal.SampleRate / 100
+	at, n, sum := 0, 0, 0.0
+	for _, p := range cadence {
+		k := int(p.Dur * hal.SampleRate / time.Second)
+		if p.On && k > 4*edge && at+k <= len(x) {
+			sum += math.Pow(10, signal.LevelAt(x[at+edge:at+k-edge], freq)/10)
+			n++
+		}
+		at += k
+	}
+	if n == 0 {
+		return signal.LevelAt(x, freq)
+	}
+	return 10 * math.Log10(sum/float64(n))
 }

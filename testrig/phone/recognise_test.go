@@ -56,7 +56,8 @@ func TestRecognise(t *testing.T) {
 		{"silence", make([]int16, 8000), "silence (1s)"},
 		{"CN dial", tones(time.Second, []float64{450}, -10, nil), "heard 450 Hz at -10.0 dBm0, continuous"},
 		{"US dial", tones(time.Second, []float64{350, 440}, -13, nil), "Hz at -13.0 dBm0 +"},
-		{"CN busy", tones(1400*time.Millisecond, []float64{450}, -10, []time.Duration{350 * time.Millisecond, 350 * time.Millisecond}), "cadence on 350ms off 350ms on 350ms off 350ms"},
+		{"CN busy", tones(1400*time.Millisecond, []float64{450}, -10, []time.Duration{350 * time.Millisecond, 350 * time.Millisecond}), "heard 450 Hz at -10.0 dBm0, cadence on 350ms off 350ms on 350ms off 350ms"},
+		{"CN ringback", tones(6*time.Second, []float64{450}, -10, []time.Duration{time.Second, 4 * time.Second}), "heard 450 Hz at -10.0 dBm0, cadence on 1s off 4s"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
