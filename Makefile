@@ -21,7 +21,7 @@ deps:
 	./tools/ci/deps.sh
 
 unit:
-	$(GO) test -count=1 -timeout 20m ./...
+	$(GO) test -race -count=1 -timeout 20m ./...
 
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./tools/ci/fuzz.sh
