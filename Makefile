@@ -15,7 +15,7 @@ run:
 	$(GO) run ./firmware -state ./var
 
 ## test: install what is missing, then lint, cross-build and run every test
-test: deps lint cross unit fuzz
+test: deps lint cross fuzz unit
 
 deps:
 	./tools/ci/deps.sh
