@@ -1,19 +1,36 @@
 #!/usr/bin/env bash
 # Installs what `make test` needs on a bare Debian machine. Idempotent: it
 # installs only what is missing, so a developer's machine is left alone.
+#
+# Real peers started by the end-to-end tests (testrig/peers):
+#   kamailio   SIP registrar/proxy            (Debian kamailio)
+#   baresip    far-end phone, headless        (Debian baresip-core: the
+#              `baresip` metapackage drags in a desktop)
+#   sipp       scripted SIP scenarios         (Debian sip-tester)
+#   sox        WAV inspection by hand         (Debian sox)
 set -euo pipefail
 
-# Debian packages the tests start as real peers (grows with the issues).
+SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
+
+# Debian packages (grows with the issues). need_cmd CMD PKG: PKG is missing
+# when CMD is not on the PATH.
 debs=()
-need_deb() { command -v "$1" >/dev/null 2>&1 || debs+=("$2"); }
-need_deb git git
-need_deb gcc gcc
+need_cmd() { command -v "$1" >/dev/null 2>&1 || debs+=("$2"); }
+need_cmd git git
+need_cmd gcc gcc
+need_cmd kamailio kamailio
+need_cmd baresip baresip-core
+need_cmd sipp sip-tester
+need_cmd sox sox
 
 if [ ${#debs[@]} -gt 0 ]; then
 	echo "deps: installing Debian packages: ${debs[*]}"
-	SUDO=""; [ "$(id -u)" -eq 0 ] || SUDO=sudo
-	$SUDO apt-get update -qq || echo "deps: apt-get update reported errors; trying with the indexes we have"
-	DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${debs[@]}"
+	# A failing index (one mirror down, a stale proxy) must not stop us: the
+	# indexes we already have may well hold the packages.
+	# Wait for another apt run (a parallel job) rather than failing at once.
+	apt=(apt-get -o DPkg::Lock::Timeout=600)
+	$SUDO "${apt[@]}" update -qq || echo "deps: apt-get update reported errors; trying with the indexes we have"
+	$SUDO env DEBIAN_FRONTEND=noninteractive "${apt[@]}" install -y -qq --no-install-recommends "${debs[@]}"
 fi
 
 # Go tools, pinned.
