@@ -65,6 +65,7 @@ const (
 	opConnect
 	opDisconnect
 	opDetect
+	opAttach
 )
 
 type command struct {
@@ -72,6 +73,8 @@ type command struct {
 	ch   int
 	arg  int
 	spec *tone.Spec
+	up   *Uplink
+	play Playout
 }
 
 type channel struct {
@@ -82,7 +85,18 @@ type channel struct {
 	gen    tone.Generator
 	det    *dtmf.Detector
 	in     hal.Frame // this tick's line input after the input stages
+	key    bool      // a DTMF key is down: keep it out of the uplink
+	up     *Uplink   // line audio to the far end
+	play   Playout   // far-end audio to the line
+	// The uplink runs keyDelay frames late so that a DTMF digit, which the
+	// detector confirms only some 40 ms after it starts, is removed whole.
+	delay [keyDelay]hal.Frame
+	muted [keyDelay]bool
+	dpos  int
 }
+
+// keyDelay is the uplink delay, in frames, that in-band DTMF removal costs.
+const keyDelay = 5
 
 // Engine is the media loop. Make one with New.
 type Engine struct {
@@ -259,7 +273,10 @@ func (e *Engine) tick() {
 		if c.detect {
 			for _, d := range c.det.Process(c.in[:]) {
 				ev := Event{Ch: i, Digit: d.Digit, Tick: n, Kind: DigitDown}
-				if !d.Down {
+				c.key = d.Down
+				if d.Down {
+					c.muted = [keyDelay]bool{true, true, true, true, true}
+				} else {
 					ev.Kind = DigitUp
 					ev.Dur = time.Duration(d.Dur) * time.Second / hal.SampleRate
 				}
@@ -270,20 +287,29 @@ func (e *Engine) tick() {
 				}
 			}
 		}
+		if c.up != nil {
+			p := c.dpos
+			c.up.put(&c.delay[p], c.muted[p])
+			c.delay[p], c.muted[p] = c.in, c.key
+			c.dpos = (p + 1) % keyDelay
+		}
 	}
-	// Output stages: peer audio, then tones mixed on top → line PCM out.
+	// Output stages: peer or far-end audio, then tones mixed on top → line PCM out.
 	for i := range e.chans {
 		c := &e.chans[i]
 		if !c.open {
 			continue
 		}
 		out := &e.tx[c.slot]
-		if c.peer >= 0 {
+		switch {
+		case c.peer >= 0:
 			*out = e.chans[c.peer].in
-			c.gen.Mix(out[:])
-		} else {
-			c.gen.Generate(out[:])
+		case c.play != nil:
+			c.play.Play(out[:])
+		default:
+			*out = hal.Frame{}
 		}
+		c.gen.Mix(out[:])
 	}
 	if raised {
 		select {
@@ -301,13 +327,15 @@ func (e *Engine) apply(cmd command) {
 			e.tx[c.slot] = hal.Frame{}
 		}
 		e.unpeer(cmd.ch)
-		c.open, c.slot, c.detect = true, cmd.arg, false
+		c.open, c.slot, c.detect, c.key = true, cmd.arg, false, false
+		c.up, c.play = nil, nil
 		c.gen.Stop()
 		c.det.Reset()
 	case opClose:
 		if c.open {
 			e.unpeer(cmd.ch)
-			c.open, c.detect = false, false
+			c.open, c.detect, c.key = false, false, false
+			c.up, c.play = nil, nil
 			c.gen.Stop()
 			e.tx[c.slot] = hal.Frame{}
 		}
@@ -333,6 +361,12 @@ func (e *Engine) apply(cmd command) {
 			c.det.Reset()
 		}
 		c.detect = on
+		if !on {
+			c.key = false
+		}
+	case opAttach:
+		c.up, c.play = cmd.up, cmd.play
+		c.delay, c.muted = [keyDelay]hal.Frame{}, [keyDelay]bool{}
 	}
 }
 
