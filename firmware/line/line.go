@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/openiad/openiad/dsp/tone"
+	"github.com/openiad/openiad/firmware/route"
 	"github.com/openiad/openiad/hal"
 )
 
@@ -58,15 +59,16 @@ type Media interface {
 
 // Settings are the box-wide call-control settings. They are replaced whole.
 type Settings struct {
-	Plan           *tone.Plan    // the country's tones
-	Ring           hal.Cadence   // the country's ring cadence
-	FirstDigit     time.Duration // dial tone without a digit → busy tone
-	InterDigit     time.Duration // an incomplete number → number unobtainable
-	OffHookWarning time.Duration // busy or unobtainable tone, then howler
-	HowlerTimeout  time.Duration // howler, then silent lockout
-	FlashMin       time.Duration // an on-hook shorter than this is ignored
-	FlashMax       time.Duration // on-hook from FlashMin to FlashMax is a flash; longer is a hang-up
-	NoAnswer       time.Duration // ringing with no answer is given up after this
+	Plan           *tone.Plan      // the country's tones
+	Ring           hal.Cadence     // the country's ring cadence
+	FirstDigit     time.Duration   // dial tone without a digit → busy tone
+	InterDigit     time.Duration   // an incomplete number → number unobtainable
+	OffHookWarning time.Duration   // busy or unobtainable tone, then howler
+	HowlerTimeout  time.Duration   // howler, then silent lockout
+	FlashMin       time.Duration   // an on-hook shorter than this is ignored
+	FlashMax       time.Duration   // on-hook from FlashMin to FlashMax is a flash; longer is a hang-up
+	NoAnswer       time.Duration   // ringing with no answer is given up after this
+	DigitMap       *route.DigitMap // numbers that leave the box through the trunk (nil: none)
 }
 
 // Change is one state change, told to the Switch's observer.
@@ -86,17 +88,23 @@ const (
 	mBusy                        // the called line is busy
 	mAnswer                      // the called line answered
 	mRelease                     // the other party released the call
+	mIncoming                    // a call from outside the box
 )
 
 type message struct {
-	kind  msgKind
-	digit byte
-	call  *call
+	kind   msgKind
+	digit  byte
+	call   *call
+	caller CallerID
 }
 
+// call is a line's call: with another line of the box (from, to), or with
+// the outside world through a trunk (leg).
 type call struct {
 	id       uint64
 	from, to *Line
+	leg      Leg
+	caller   CallerID
 }
 
 func (c *call) other(l *Line) *Line {
@@ -113,9 +121,44 @@ type Switch struct {
 	observe  func(Change)
 	calls    atomic.Uint64
 
+	trunk atomic.Pointer[trunkBox]
+
 	mu    sync.RWMutex
 	byExt map[string]*Line
 	lines []*Line
+}
+
+type trunkBox struct{ Trunk }
+
+// SetTrunk sets where numbers matching the digit map go (nil: nowhere).
+func (sw *Switch) SetTrunk(t Trunk) {
+	if t == nil {
+		sw.trunk.Store(nil)
+		return
+	}
+	sw.trunk.Store(&trunkBox{t})
+}
+
+// Incoming offers a call from outside the box to FXS port. If the line
+// cannot take it, the leg is rejected with CauseBusy.
+func (sw *Switch) Incoming(port int, leg Leg, caller CallerID) {
+	sw.mu.RLock()
+	var l *Line
+	for _, o := range sw.lines {
+		if o.port == port {
+			l = o
+		}
+	}
+	sw.mu.RUnlock()
+	if l == nil {
+		leg.Reject(CauseUnobtainable)
+		return
+	}
+	select {
+	case l.inbox <- message{kind: mIncoming, call: &call{id: sw.calls.Add(1), leg: leg, caller: caller}}:
+	default:
+		leg.Reject(CauseCongestion)
+	}
 }
 
 // NewSwitch makes a switch with settings s. observe, when not nil, is told
@@ -273,6 +316,11 @@ func (l *Line) Run(ctx context.Context) error {
 	l.hookTimer.Stop()
 	defer l.timer.Stop()
 	defer l.hookTimer.Stop()
+	defer func() {
+		if c := l.call; c != nil && c.leg != nil {
+			c.leg.Hangup()
+		}
+	}()
 	if err := l.fxs.SetFeed(hal.FeedForward); err != nil {
 		l.log.Error("line: cannot feed the line", "err", err)
 	}
@@ -282,6 +330,10 @@ func (l *Line) Run(ctx context.Context) error {
 	}
 	events := l.fxs.Events()
 	for {
+		var legEvents <-chan LegEvent
+		if l.call != nil && l.call.leg != nil {
+			legEvents = l.call.leg.Events()
+		}
 		select {
 		case <-ctx.Done():
 			return nil
@@ -292,6 +344,8 @@ func (l *Line) Run(ctx context.Context) error {
 			l.lineEvent(ctx, ev)
 		case m := <-l.inbox:
 			l.message(ctx, m)
+		case ev := <-legEvents:
+			l.legEvent(ctx, ev)
 		case <-l.timer.C:
 			l.timeout(ctx)
 		case <-l.hookTimer.C:
@@ -309,8 +363,12 @@ func (l *Line) set(st State, why string) {
 	l.st = st
 	l.pub.Store(int32(st))
 	l.log.Info("line state", "from", from.String(), "to", st.String(), "why", why)
+	l.tell(Change{Port: l.port, From: from, To: st, Why: why, At: time.Now()})
+}
+
+func (l *Line) tell(c Change) {
 	if l.sw.observe != nil {
-		l.sw.observe(Change{Port: l.port, From: from, To: st, Why: why, At: time.Now()})
+		l.sw.observe(c)
 	}
 }
 
@@ -346,7 +404,7 @@ func (l *Line) lineEvent(ctx context.Context, ev hal.LineEvent) {
 		}
 		l.hook = ev.Hook
 		if ev.Hook == hal.OnHook {
-			l.onHook(ctx, ev.At)
+			l.onHook(ev.At)
 		} else {
 			l.offHook(ctx, ev.At)
 		}
@@ -355,7 +413,7 @@ func (l *Line) lineEvent(ctx context.Context, ev hal.LineEvent) {
 	}
 }
 
-func (l *Line) onHook(ctx context.Context, at time.Time) {
+func (l *Line) onHook(at time.Time) {
 	switch l.st {
 	case Idle, Alerting:
 		return
@@ -401,25 +459,41 @@ func (l *Line) flash(ctx context.Context) {
 		l.seize(ctx)
 	case Connected, Ringback, Routing:
 		// Supplementary services (hold, transfer, conference) build on this.
-		if l.sw.observe != nil {
-			l.sw.observe(Change{Port: l.port, From: l.st, To: l.st, Why: "flash", At: time.Now()})
+		if c := l.call; c != nil && c.leg != nil {
+			if err := c.leg.Flash(); err != nil {
+				l.log.Error("line: flash", "err", err)
+			}
+		}
+		l.tell(Change{Port: l.port, From: l.st, To: l.st, Why: "flash", At: time.Now()})
+	}
+}
+
+// release ends the line's part in its call and tells the other side.
+func (l *Line) release(ctx context.Context) {
+	c := l.call
+	if c == nil {
+		return
+	}
+	l.call = nil
+	if c.leg != nil {
+		if err := c.leg.Hangup(); err != nil {
+			l.log.Error("line: hang up", "err", err)
+		}
+		return
+	}
+	if l.st == Connected {
+		if err := l.media.Disconnect(l.ch); err != nil {
+			l.log.Error("line: disconnect", "err", err)
 		}
 	}
+	l.post(ctx, c.other(l), message{kind: mRelease, call: c})
 }
 
 func (l *Line) hangUp(ctx context.Context, why string) {
 	l.arm(0)
 	l.detect(false)
 	l.tone(nil)
-	if c := l.call; c != nil {
-		l.call = nil
-		if l.st == Connected {
-			if err := l.media.Disconnect(l.ch); err != nil {
-				l.log.Error("line: disconnect", "err", err)
-			}
-		}
-		l.post(ctx, c.other(l), message{kind: mRelease, call: c})
-	}
+	l.release(ctx)
 	l.set(Idle, why)
 }
 
@@ -430,19 +504,32 @@ func (l *Line) signal(s *tone.Spec, why string) {
 	l.arm(l.sw.cfg().OffHookWarning)
 }
 
+// causeTone is the tone a failed call gives.
+func (l *Line) causeTone(c Cause) *tone.Spec {
+	p := l.sw.cfg().Plan
+	switch c {
+	case CauseBusy, CauseRejected:
+		return &p.Busy
+	case CauseUnobtainable:
+		return &p.Unobtainable
+	}
+	return &p.Congestion
+}
+
 func (l *Line) timeout(ctx context.Context) {
 	cfg := l.sw.cfg()
 	switch l.st {
 	case DialTone:
 		l.signal(&cfg.Plan.Busy, "no digit dialled")
 	case Digits:
+		number := string(l.digits)
+		if cfg.DigitMap != nil && cfg.DigitMap.Match(number) == route.Timer {
+			l.dialOut(ctx, number)
+			return
+		}
 		l.signal(&cfg.Plan.Unobtainable, "number incomplete")
 	case Routing, Ringback:
-		c := l.call
-		l.call = nil
-		if c != nil {
-			l.post(ctx, c.other(l), message{kind: mRelease, call: c})
-		}
+		l.release(ctx)
 		l.signal(&cfg.Plan.Congestion, "no answer")
 	case Signalling:
 		l.tone(&cfg.Plan.Howler)
@@ -460,11 +547,11 @@ func (l *Line) message(ctx context.Context, m message) {
 		l.digit(ctx, m.digit)
 	case mSetup:
 		l.offered(ctx, m.call)
+	case mIncoming:
+		l.offered(ctx, m.call)
 	case mAlerting:
 		if l.call == m.call && l.st == Routing {
-			l.tone(&l.sw.cfg().Plan.Ringback)
-			l.set(Ringback, "far end ringing")
-			l.arm(l.sw.cfg().NoAnswer)
+			l.ringback("far end ringing")
 		}
 	case mBusy:
 		if l.call == m.call {
@@ -473,37 +560,90 @@ func (l *Line) message(ctx context.Context, m message) {
 		}
 	case mAnswer:
 		if l.call == m.call {
-			l.arm(0)
-			l.tone(nil)
-			l.set(Connected, "answered")
+			l.connected("answered")
 		}
 	case mRelease:
-		if l.call != m.call {
-			return
-		}
-		l.call = nil
-		switch l.st {
-		case Alerting:
-			l.arm(0)
-			l.stopRing()
-			l.set(Idle, "caller gave up")
-		case Connected:
-			if err := l.media.Disconnect(l.ch); err != nil {
-				l.log.Error("line: disconnect", "err", err)
-			}
-			if l.hookWait {
-				// Already on-hook: the hang-up timer finishes the job.
-				l.set(Signalling, "far end hung up")
-				return
-			}
-			l.signal(&l.sw.cfg().Plan.Busy, "far end hung up")
-		case Routing, Ringback:
-			l.signal(&l.sw.cfg().Plan.Busy, "call released")
+		if l.call == m.call {
+			l.call = nil
+			l.farEnd(ctx, "far end hung up")
 		}
 	}
 }
 
+func (l *Line) ringback(why string) {
+	l.tone(&l.sw.cfg().Plan.Ringback)
+	l.set(Ringback, why)
+	l.arm(l.sw.cfg().NoAnswer)
+}
+
+func (l *Line) connected(why string) {
+	l.arm(0)
+	l.tone(nil)
+	l.detect(true) // digits in the call go to the far end as events
+	l.set(Connected, why)
+}
+
+// farEnd: the other side released; the call is gone.
+func (l *Line) farEnd(ctx context.Context, why string) {
+	switch l.st {
+	case Alerting:
+		l.arm(0)
+		l.stopRing()
+		l.set(Idle, "caller gave up")
+	case Connected:
+		if err := l.media.Disconnect(l.ch); err != nil {
+			l.log.Error("line: disconnect", "err", err)
+		}
+		if l.hookWait {
+			// Already on-hook: the hang-up timer finishes the job.
+			l.detect(false)
+			l.set(Signalling, why)
+			return
+		}
+		l.signal(&l.sw.cfg().Plan.Busy, why)
+	case Routing, Ringback:
+		l.signal(&l.sw.cfg().Plan.Busy, why)
+	}
+}
+
+func (l *Line) legEvent(ctx context.Context, ev LegEvent) {
+	switch ev.Kind {
+	case LegRinging:
+		if l.st == Routing {
+			l.ringback("far end ringing")
+		}
+	case LegEarlyMedia:
+		if l.st == Routing || l.st == Ringback {
+			l.tone(nil) // the far end's own ringback plays through the leg
+			l.set(Ringback, "early media")
+			l.arm(l.sw.cfg().NoAnswer)
+		}
+	case LegAnswered:
+		if l.st == Routing || l.st == Ringback {
+			l.connected("answered")
+		}
+	case LegFailed:
+		l.call = nil
+		if l.st == Alerting {
+			l.farEnd(ctx, "caller gave up")
+			return
+		}
+		l.signal(l.causeTone(ev.Cause), "call failed: "+ev.Reason)
+	case LegEnded:
+		l.call = nil
+		l.farEnd(ctx, "far end hung up")
+	}
+}
+
 func (l *Line) digit(ctx context.Context, d byte) {
+	if l.st == Connected {
+		if c := l.call; c != nil && c.leg != nil {
+			if err := c.leg.Digit(d); err != nil {
+				l.log.Error("line: digit to the far end", "err", err)
+			}
+		}
+		return
+	}
 	if l.st != DialTone && l.st != Digits {
 		return
 	}
@@ -514,17 +654,45 @@ func (l *Line) digit(ctx context.Context, d byte) {
 	l.digits = append(l.digits, d)
 	number := string(l.digits)
 	target, complete, possible := l.sw.lookup(number)
-	switch {
-	case complete:
+	if complete {
 		l.arm(0)
 		l.detect(false)
 		l.route(ctx, number, target)
-	case !possible:
+		return
+	}
+	out := route.NoMatch
+	if dm := l.sw.cfg().DigitMap; dm != nil && l.sw.trunk.Load() != nil {
+		out = dm.Match(number)
+	}
+	switch {
+	case out == route.Complete:
+		l.dialOut(ctx, number)
+	case possible || out == route.Partial || out == route.Timer:
+		l.arm(l.sw.cfg().InterDigit)
+	default:
 		l.log.Info("line: unknown number", "number", number)
 		l.signal(&l.sw.cfg().Plan.Unobtainable, "unknown number "+number)
-	default:
-		l.arm(l.sw.cfg().InterDigit)
 	}
+}
+
+// dialOut sends the number out of the box through the trunk.
+func (l *Line) dialOut(ctx context.Context, number string) {
+	l.arm(0)
+	l.detect(false)
+	tb := l.sw.trunk.Load()
+	if tb == nil {
+		l.signal(&l.sw.cfg().Plan.Unobtainable, "no trunk for "+number)
+		return
+	}
+	leg, err := tb.Dial(l.port, number)
+	if err != nil {
+		l.log.Warn("line: cannot call out", "number", number, "err", err)
+		l.signal(&l.sw.cfg().Plan.Congestion, "cannot call "+number+": "+err.Error())
+		return
+	}
+	l.call = &call{id: l.sw.calls.Add(1), leg: leg}
+	l.set(Routing, "calling "+number)
+	l.arm(l.sw.cfg().NoAnswer)
 }
 
 func (l *Line) route(ctx context.Context, number string, target *Line) {
@@ -539,20 +707,34 @@ func (l *Line) route(ctx context.Context, number string, target *Line) {
 	l.post(ctx, target, message{kind: mSetup, call: c})
 }
 
-// offered: another line calls this one.
+// offered: a call for this line, from another line or from outside.
 func (l *Line) offered(ctx context.Context, c *call) {
-	if l.st != Idle || l.hook == hal.OffHook {
+	refuse := func(cause Cause) {
+		if c.leg != nil {
+			c.leg.Reject(cause)
+			return
+		}
 		l.post(ctx, c.from, message{kind: mBusy, call: c})
+	}
+	if l.st != Idle || l.hook == hal.OffHook {
+		refuse(CauseBusy)
 		return
 	}
 	if err := l.fxs.Ring(l.sw.cfg().Ring); err != nil {
 		l.log.Error("line: cannot ring", "err", err)
-		l.post(ctx, c.from, message{kind: mBusy, call: c})
+		refuse(CauseBusy)
 		return
 	}
 	l.call = c
-	l.set(Alerting, "call from "+c.from.Extension())
 	l.arm(0) // the caller's side times the ringing out
+	if c.leg != nil {
+		if err := c.leg.Ringing(); err != nil {
+			l.log.Error("line: ringing", "err", err)
+		}
+		l.set(Alerting, "call from "+c.caller.String())
+		return
+	}
+	l.set(Alerting, "call from "+c.from.Extension())
 	l.post(ctx, c.from, message{kind: mAlerting, call: c})
 }
 
@@ -569,14 +751,19 @@ func (l *Line) answer(ctx context.Context) {
 		l.seize(ctx)
 		return
 	}
-	l.arm(0)
 	if l.fxs.Feed() == hal.FeedRinging {
 		l.stopRing()
+	}
+	if c.leg != nil {
+		if err := c.leg.Answer(); err != nil {
+			l.log.Error("line: answer", "err", err)
+		}
+		l.connected("answered")
+		return
 	}
 	if err := l.media.Connect(l.ch, c.from.ch); err != nil {
 		l.log.Error("line: connect", "err", err)
 	}
-	l.detect(true)
-	l.set(Connected, "answered")
+	l.connected("answered")
 	l.post(ctx, c.from, message{kind: mAnswer, call: c})
 }
