@@ -9,7 +9,7 @@ import (
 
 // SchemaVersion is the version of the configuration document this firmware
 // writes. Documents with a lower version are migrated on load.
-const SchemaVersion = 1
+const SchemaVersion = 2
 
 // Source says through which face of the box a change arrived.
 type Source string
@@ -44,6 +44,7 @@ type Config struct {
 	Device   Device   `json:"device"`
 	Ports    []Port   `json:"ports"`
 	DialPlan DialPlan `json:"dialPlan"`
+	SIP      SIP      `json:"sip"`
 	// Locks holds the carrier-locked fields, keyed by field path as used
 	// in Change.Path and FieldError.Field ("device.country",
 	// "ports[0].extension"). A lock on a path covers everything below it.
@@ -61,11 +62,12 @@ type Device struct {
 
 // Port is one telephone port of the box.
 type Port struct {
-	Index     int    `json:"index"` // 1..n, as printed on the box
-	Kind      string `json:"kind"`  // "fxs"
-	Enabled   bool   `json:"enabled"`
-	Extension string `json:"extension"` // internal number, 1-8 digits
-	Name      string `json:"name"`
+	Index     int     `json:"index"` // 1..n, as printed on the box
+	Kind      string  `json:"kind"`  // "fxs"
+	Enabled   bool    `json:"enabled"`
+	Extension string  `json:"extension"` // internal number, 1-8 digits
+	Name      string  `json:"name"`
+	SIP       PortSIP `json:"sip"` // the port's carrier account
 }
 
 // Port kinds.
@@ -132,6 +134,7 @@ func Default(fxs int) Config {
 			FlashMin:       Duration(100 * time.Millisecond),
 			FlashMax:       Duration(800 * time.Millisecond),
 		},
+		SIP: SIP{Port: 5060, Profiles: []SIPProfile{DefaultSIPProfile()}},
 	}
 	width := len(fmt.Sprint(fxs))
 	width = max(width, 2)
@@ -152,6 +155,13 @@ func (c *Config) Clone() Config {
 	d.Ports = slices.Clone(c.Ports)
 	if d.Ports == nil {
 		d.Ports = []Port{}
+	}
+	d.SIP.Profiles = slices.Clone(c.SIP.Profiles)
+	for i := range d.SIP.Profiles {
+		p := &d.SIP.Profiles[i]
+		p.Registrars = slices.Clone(p.Registrars)
+		p.OutboundProxies = slices.Clone(p.OutboundProxies)
+		p.Codecs = slices.Clone(p.Codecs)
 	}
 	d.Locks = maps.Clone(c.Locks)
 	if d.Locks == nil {

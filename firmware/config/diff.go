@@ -65,7 +65,21 @@ func Diff(a, b *Config) ([]Change, error) {
 			out = append(out, Change{Path: l.path, Old: l.val})
 		}
 	}
+	for i := range out {
+		if Secret(out[i].Path) {
+			out[i].Old, out[i].New = redact(out[i].Old), redact(out[i].New)
+		}
+	}
 	return out, nil
+}
+
+var hidden = json.RawMessage(`"***"`)
+
+func redact(v json.RawMessage) json.RawMessage {
+	if v == nil || string(v) == `""` {
+		return v
+	}
+	return hidden
 }
 
 type leaf struct {

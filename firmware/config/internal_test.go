@@ -50,6 +50,12 @@ func TestDiffPaths(t *testing.T) {
 		`ports[2].enabled: (none) -> true`,
 		`ports[2].extension: (none) -> "203"`,
 		`ports[2].name: (none) -> ""`,
+		`ports[2].sip.enabled: (none) -> false`,
+		`ports[2].sip.profile: (none) -> 0`,
+		`ports[2].sip.user: (none) -> ""`,
+		`ports[2].sip.authUser: (none) -> ""`,
+		`ports[2].sip.password: (none) -> ""`,
+		`ports[2].sip.displayName: (none) -> ""`,
 		`locks["device.country"].by: (none) -> "cwmp"`,
 		`locks["device.country"].at: (none) -> "0001-01-01T00:00:00Z"`,
 	}
@@ -77,5 +83,38 @@ func TestCovers(t *testing.T) {
 		if got := covers(tt.lock, tt.path); got != tt.want {
 			t.Errorf("covers(%q, %q) = %v", tt.lock, tt.path, got)
 		}
+	}
+}
+
+func TestPasswordsNeverInChanges(t *testing.T) {
+	a := Default(2)
+	b := a.Clone()
+	b.Ports[1].SIP.Password = "s3cret-Pa55"
+	ch, err := Diff(&a, &b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch) != 1 || ch[0].Path != "ports[1].sip.password" || string(ch[0].New) != `"***"` {
+		t.Fatalf("changes %v, want the password change with its value hidden", ch)
+	}
+	if strings.Contains(ch[0].String(), "s3cret") {
+		t.Fatal("password shown")
+	}
+}
+
+func TestMigrateSchema1AddsSIP(t *testing.T) {
+	v1 := `{"schema":1,"revision":3,"device":{"name":"shop","country":"US"},
+	"ports":[{"index":1,"kind":"fxs","enabled":true,"extension":"201","name":"desk"}],
+	"dialPlan":{"firstDigit":"10s","interDigit":"5s","offHookWarning":"30s","howlerTimeout":"1m0s","flashMin":"100ms","flashMax":"800ms"},
+	"locks":{}}`
+	c, err := Parse([]byte(v1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Schema != SchemaVersion || c.Device.Name != "shop" || c.Ports[0].Name != "desk" {
+		t.Fatalf("migrated config lost data: %+v", c)
+	}
+	if len(c.SIP.Profiles) != 1 || c.SIP.Port != 5060 || c.Ports[0].SIP.Enabled {
+		t.Fatalf("migration did not add the SIP defaults: %+v", c.SIP)
 	}
 }

@@ -26,7 +26,31 @@ type migration func(doc map[string]any) error
 // SchemaVersion, whenever the document changes shape in a way old files
 // cannot be decoded as (renamed or moved fields, new required fields).
 // Adding an optional field with a zero-value meaning needs no migration.
-var migrations = map[int]migration{}
+var migrations = map[int]migration{
+	1: addSIP,
+}
+
+// addSIP: schema 2 added the carrier (SIP) settings: the factory profile,
+// and a disabled account on every port.
+func addSIP(doc map[string]any) error {
+	def, err := json.Marshal(SIP{Port: 5060, Profiles: []SIPProfile{DefaultSIPProfile()}})
+	if err != nil {
+		return err
+	}
+	var sip map[string]any
+	if err := json.Unmarshal(def, &sip); err != nil {
+		return err
+	}
+	doc["sip"] = sip
+	if ports, ok := doc["ports"].([]any); ok {
+		for _, p := range ports {
+			if m, ok := p.(map[string]any); ok {
+				m["sip"] = map[string]any{"enabled": false, "profile": 0, "user": "", "authUser": "", "password": "", "displayName": ""}
+			}
+		}
+	}
+	return nil
+}
 
 // Parse decodes a configuration document: it migrates an older schema,
 // refuses unknown fields, trailing data and newer schemas, and validates the

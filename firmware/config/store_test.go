@@ -144,7 +144,7 @@ func TestUpdateRefused(t *testing.T) {
 	}{
 		{"fn error", config.SourceWeb, func(*config.Config) error { return boom }, "config: update: boom"},
 		{"invalid", config.SourceConsole, func(c *config.Config) error { c.Ports[0].Extension = "2x"; return nil }, "config: ports[0].extension: is \"2x\""},
-		{"schema", config.SourceWeb, func(c *config.Config) error { c.Schema = 2; return nil }, "config: schema: is managed by the store"},
+		{"schema", config.SourceWeb, func(c *config.Config) error { c.Schema = config.SchemaVersion + 1; return nil }, "config: schema: is managed by the store"},
 		{"revision", config.SourceWeb, func(c *config.Config) error { c.Revision = 99; return nil }, "config: revision: is managed by the store"},
 		{"unknown source", "telnet", setName("x"), `config: unknown source "telnet"`},
 		{"default source", config.SourceDefault, setName("x"), `config: unknown source "default"`},
@@ -378,7 +378,7 @@ func TestCorruptFallsBack(t *testing.T) {
 	good.Revision = 7
 	good.Device.Name = "good"
 	goodJSON := encode(t, good)
-	newer := strings.Replace(goodJSON, `"schema": 1`, `"schema": 9`, 1)
+	newer := strings.Replace(goodJSON, fmt.Sprintf(`"schema": %d`, config.SchemaVersion), `"schema": 9`, 1)
 	tests := []struct {
 		name          string
 		primary, prev *string

@@ -139,6 +139,8 @@ func (c *Config) Validate() error {
 		bad("dialPlan.flashMin", "(%v) must be shorter than dialPlan.flashMax (%v)", c.DialPlan.FlashMin, c.DialPlan.FlashMax)
 	}
 
+	c.validateSIP(bad)
+
 	// locks
 	for _, k := range sortedKeys(c.Locks) {
 		f := "locks" + keyPath(k)

@@ -71,6 +71,24 @@ func TestValidate(t *testing.T) {
 		want []want
 	}{
 		{"default", func(c *config.Config) {}, nil},
+		{"sip port", func(c *config.Config) { c.SIP.Port = 70000 }, []want{{"sip.port", "between 1 and 65535"}}},
+		{"no sip profile", func(c *config.Config) { c.SIP.Profiles = nil }, []want{{"sip.profiles", "must have 1 to 8"}}},
+		{"registrar syntax", func(c *config.Config) { c.SIP.Profiles[0].Registrars = []string{"sip.example.net:5060", "bad host;x"} }, []want{{"sip.profiles[0].registrars[1]", "not a host name"}}},
+		{"registrar port", func(c *config.Config) { c.SIP.Profiles[0].Registrars = []string{"10.0.0.1:99999"} }, []want{{"sip.profiles[0].registrars[0]", "bad port"}}},
+		{"transport", func(c *config.Config) { c.SIP.Profiles[0].Transport = "sctp" }, []want{{"sip.profiles[0].transport", `is "sctp", must be one of udp, tcp`}}},
+		{"codec", func(c *config.Config) { c.SIP.Profiles[0].Codecs = []string{"PCMA", "G729", "PCMA"} }, []want{{"sip.profiles[0].codecs[1]", "must be one of PCMA, PCMU"}, {"sip.profiles[0].codecs[2]", "listed twice"}}},
+		{"ptime", func(c *config.Config) { c.SIP.Profiles[0].PTime = config.Duration(15 * time.Millisecond) }, []want{{"sip.profiles[0].ptime", "10ms, 20ms or 30ms"}}},
+		{"session expires", func(c *config.Config) { c.SIP.Profiles[0].SessionExpires = config.Duration(30 * time.Second) }, []want{{"sip.profiles[0].sessionExpires", "Min-SE"}}},
+		{"digit map", func(c *config.Config) { c.SIP.Profiles[0].DigitMap = "[2-9xx" }, []want{{"sip.profiles[0].digitMap", "not closed"}}},
+		{"rtp ports", func(c *config.Config) { c.SIP.Profiles[0].RTPPortMin = 10001 }, []want{{"sip.profiles[0].rtpPortMin", "even-started"}}},
+		{"account without user", func(c *config.Config) {
+			c.SIP.Profiles[0].Registrars = []string{"ims.example.net"}
+			c.Ports[0].SIP.Enabled = true
+		}, []want{{"ports[0].sip.user", "enabled account needs one"}}},
+		{"account without server", func(c *config.Config) {
+			c.Ports[1].SIP = config.PortSIP{Enabled: true, User: "+8675512345678"}
+		}, []want{{"ports[1].sip.profile", "neither a registrar nor a domain"}}},
+		{"header injection", func(c *config.Config) { c.Ports[0].SIP.DisplayName = "x\r\nVia: evil" }, []want{{"ports[0].sip.displayName", "one line"}}},
 		{"schema", func(c *config.Config) { c.Schema = 7 }, []want{{"schema", "is 7"}}},
 		{"empty name", func(c *config.Config) { c.Device.Name = "" }, []want{{"device.name", "is empty"}}},
 		{"control char in name", func(c *config.Config) { c.Device.Name = "a\x07b" }, []want{{"device.name", "control characters"}}},
