@@ -1,0 +1,4 @@
+package peers
+
+// ParseSippStats is parseSippStats for the tests.
+var ParseSippStats = parseSippStats
