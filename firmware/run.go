@@ -7,6 +7,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net/netip"
 	"slices"
 	"strings"
 
@@ -25,9 +26,18 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	fxs := fs.Int("fxs", 0, "FXS ports wanted from a virtual board (default 4, at most 64)")
 	listen := fs.String("listen", "127.0.0.1:7070", "where the sim board serves its lines to testrig phones")
 	state := fs.String("state", "./var", "folder for configuration, call records and logs")
+	sipAddr := fs.String("sip", "", "where the SIP user agent listens, e.g. 127.0.0.1:5060 (default: every address, on the configured SIP port)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	var sipListen netip.AddrPort
+	if *sipAddr != "" {
+		a, err := netip.ParseAddrPort(*sipAddr)
+		if err != nil {
+			return fmt.Errorf("-sip: %w (want address:port, e.g. 127.0.0.1:5060)", err)
+		}
+		sipListen = a
 	}
 	var lv slog.Level
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
@@ -42,6 +52,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		BoardName: *board,
 		BoardOpts: boards.Options{FXS: *fxs, Listen: *listen},
 		StateDir:  *state,
+		SIPListen: sipListen,
 		Log:       log,
 	})
 	if err != nil {

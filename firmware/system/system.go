@@ -13,6 +13,8 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sync"
@@ -24,7 +26,10 @@ import (
 	"github.com/openiad/openiad/dsp/tone"
 	"github.com/openiad/openiad/firmware/config"
 	"github.com/openiad/openiad/firmware/line"
+	"github.com/openiad/openiad/firmware/route"
+	"github.com/openiad/openiad/firmware/voip"
 	"github.com/openiad/openiad/hal"
+	"github.com/openiad/openiad/sip/ua"
 )
 
 // RingVoltage is the peak open-circuit ring voltage the box rings with.
@@ -39,6 +44,12 @@ type Options struct {
 	FS        config.FS // nil means the operating system's file system
 	Log       *slog.Logger
 	Observe   func(line.Change) // told of every line state change (may be nil)
+	// SIPListen overrides where the SIP user agent listens (default: all
+	// addresses on the configured SIP port). Tests use 127.0.0.1:0.
+	SIPListen netip.AddrPort
+	// SIPConn, when set, is the SIP socket to serve instead of opening one
+	// (an in-memory one in virtual-time tests).
+	SIPConn net.PacketConn
 }
 
 // System is a booted box.
@@ -49,6 +60,8 @@ type System struct {
 	Engine *engine.Engine
 	Switch *line.Switch
 	Lines  []*line.Line
+	UA     *ua.UA      // the SIP user agent
+	Trunk  *voip.Trunk // the carrier side of the lines
 
 	log  *slog.Logger
 	wg   sync.WaitGroup
@@ -107,6 +120,11 @@ func Start(ctx context.Context, o Options) (*System, error) {
 		}
 		l := s.Switch.Add(i+1, i, fxs, s.Engine, extension(cfg, i+1))
 		s.Lines = append(s.Lines, l)
+	}
+
+	if err := s.startSIP(ctx, o, cfg); err != nil {
+		s.closeBoard(o)
+		return nil, err
 	}
 
 	s.goRun("engine", s.Engine.Run, ctx)
@@ -193,9 +211,52 @@ func (s *System) follow(ctx context.Context) error {
 			for _, l := range s.Lines {
 				s.Switch.SetExtension(l, extension(cfg, l.Port()))
 			}
+			if err := s.Trunk.Configure(cfg); err != nil {
+				s.log.Error("system: SIP accounts", "err", err)
+			}
 			s.log.Info("system: configuration applied")
 		}
 	}
+}
+
+// startSIP opens the user agent and the trunk over it.
+func (s *System) startSIP(ctx context.Context, o Options, cfg config.Config) error {
+	listen := o.SIPListen
+	if !listen.IsValid() {
+		listen = netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(cfg.SIP.Port))
+	}
+	u, err := ua.New(ua.Options{Listen: listen, Conn: o.SIPConn, Log: s.log, UserAgent: "OpenIAD"})
+	if err != nil {
+		return fmt.Errorf("system: SIP: %w", err)
+	}
+	s.UA = u
+	s.Trunk = voip.New(ctx, voip.Options{UA: u, Engine: s.Engine, Switch: s.Switch, MediaIP: mediaIP(u.Addr().Addr()), Log: s.log})
+	s.Switch.SetTrunk(s.Trunk)
+	s.goRun("sip", u.Run, ctx)
+	if err := s.Trunk.Configure(cfg); err != nil {
+		s.log.Error("system: SIP accounts", "err", err)
+	}
+	s.log.Info("SIP user agent listening", "addr", u.Addr().String())
+	return nil
+}
+
+// mediaIP is the address put in SDP: the SIP address when it is a real one,
+// else the first non-loopback IPv4 address of the box.
+func mediaIP(sipAddr netip.Addr) netip.Addr {
+	if sipAddr.IsValid() && !sipAddr.IsUnspecified() {
+		return sipAddr
+	}
+	addrs, err := net.InterfaceAddrs()
+	if err == nil {
+		for _, a := range addrs {
+			if n, ok := a.(*net.IPNet); ok {
+				if ip, ok := netip.AddrFromSlice(n.IP.To4()); ok && !ip.IsLoopback() && n.IP.To4() != nil {
+					return ip
+				}
+			}
+		}
+	}
+	return netip.AddrFrom4([4]byte{127, 0, 0, 1})
 }
 
 // Settings derives the call-control settings from a configuration.
@@ -203,6 +264,12 @@ func Settings(c config.Config) (line.Settings, error) {
 	plan, err := tone.Lookup(c.Device.Country)
 	if err != nil {
 		return line.Settings{}, err
+	}
+	var dm *route.DigitMap
+	if len(c.SIP.Profiles) > 0 {
+		if dm, err = route.ParseDigitMap(c.SIP.Profiles[0].DigitMap); err != nil {
+			return line.Settings{}, err
+		}
 	}
 	d := c.DialPlan
 	return line.Settings{
@@ -218,6 +285,7 @@ func Settings(c config.Config) (line.Settings, error) {
 		HowlerTimeout:  d.HowlerTimeout.D(),
 		FlashMin:       d.FlashMin.D(),
 		FlashMax:       d.FlashMax.D(),
+		DigitMap:       dm,
 	}, nil
 }
 

@@ -42,7 +42,7 @@ func Boot(t testing.TB, country string, fxs int) *Bench {
 	if err := b.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sys, err := system.Start(ctx, system.Options{Board: b.Boards(), StateDir: t.TempDir(), Log: log})
+	sys, err := system.Start(ctx, system.Options{Board: b.Boards(), StateDir: t.TempDir(), Log: log, SIPConn: newQuietConn()})
 	if err != nil {
 		t.Fatal(err)
 	}

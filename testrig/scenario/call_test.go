@@ -86,8 +86,21 @@ func TestCallToUnknownNumber(t *testing.T) {
 		b := Boot(t, "CN", 2)
 		must(t, b.Phones[0].OffHook())
 		record(b.Phones[0], 0)
+		// 999 could still become an 8-digit number of the carrier's digit
+		// map: the box waits out the inter-digit timer, in silence, then
+		// gives number unobtainable.
 		must(t, b.Phones[0].Dial("999"))
-		ExpectTone(t, record(b.Phones[0], 3*period(&b.Plan.Unobtainable)), &b.Plan.Unobtainable, "an unknown number")
+		wait := b.Sys.Config.Get().DialPlan.InterDigit.D()
+		ExpectSilence(t, b.Phones[0].Record(wait-200*time.Millisecond), "while the number may go on")
+		b.Phones[0].Record(400 * time.Millisecond)
+		ExpectTone(t, b.Phones[0].Record(3*period(&b.Plan.Unobtainable)), &b.Plan.Unobtainable, "an unknown number")
+
+		// A number no extension and no digit-map pattern starts with is
+		// refused at once.
+		must(t, b.Phones[1].OffHook())
+		record(b.Phones[1], 0)
+		must(t, b.Phones[1].Dial("00"))
+		ExpectTone(t, record(b.Phones[1], 3*period(&b.Plan.Unobtainable)), &b.Plan.Unobtainable, "a number nobody has")
 	})
 }
 
