@@ -8,11 +8,16 @@ import (
 	"log/slog"
 	"maps"
 	"net/netip"
+	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/openiad/openiad/boards"
 	_ "github.com/openiad/openiad/boards/sim" // the virtual board, used when no hardware is found
+	"github.com/openiad/openiad/firmware/console"
+	"github.com/openiad/openiad/firmware/console/auth"
+	"github.com/openiad/openiad/firmware/logbuf"
 	"github.com/openiad/openiad/firmware/system"
 )
 
@@ -43,7 +48,12 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	if err := lv.UnmarshalText([]byte(*level)); err != nil {
 		return fmt.Errorf("-log-level: %w", err)
 	}
-	log := slog.New(slog.NewTextHandler(stdout, &slog.HandlerOptions{Level: lv}))
+	// Logs and the console share the terminal: the Screen prints log lines
+	// above the console's prompt without breaking the line being typed.
+	scr := console.NewScreen(stdout, false, 80)
+	logs := logbuf.New(logbuf.Options{Size: 1000, Level: lv})
+	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(scr, &slog.HandlerOptions{Level: lv}), logs))
+	started := time.Now()
 	log.Info("OpenIAD starting", "version", version)
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -58,17 +68,40 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(stdout, "\nboard %s is up with %d FXS ports\n", sys.Board.Name, len(sys.Board.FXS))
+	fmt.Fprintf(scr, "\nboard %s is up with %d FXS ports\n", sys.Board.Name, len(sys.Board.FXS))
 	for _, k := range slices.Sorted(maps.Keys(sys.Board.Info)) {
-		fmt.Fprintf(stdout, "  %s: %s\n", k, sys.Board.Info[k])
+		fmt.Fprintf(scr, "  %s: %s\n", k, sys.Board.Info[k])
 	}
 	for _, l := range sys.Lines {
-		fmt.Fprintf(stdout, "  FXS %d: extension %s\n", l.Port(), l.Extension())
+		fmt.Fprintf(scr, "  FXS %d: extension %s\n", l.Port(), l.Extension())
 	}
 	if addr := sys.Board.Info["listen"]; addr != "" {
-		fmt.Fprintf(stdout, "attach a phone:  go run ./testrig/cmd/phone -addr %s -port 1\n\n", addr)
+		fmt.Fprintf(scr, "attach a phone:  go run ./testrig/cmd/phone -addr %s -port 1\n\n", addr)
 	}
+	users, first, err := auth.Open(filepath.Join(*state, "users"), nil)
+	if err != nil {
+		cancel()
+		sys.Wait()
+		return err
+	}
+	box := &console.BoxStatus{Board: sys.Board, Report: sys.Report, Switch: sys.Switch, Engine: sys.Engine, Started: started}
+	con, err := console.New(console.Options{
+		Device: sys.Board.Console, // "" on the sim board: this terminal
+		In:     stdin, Screen: scr, Users: users, FirstPassword: first,
+		Version: version, Status: box, DSP: sys.Engine, Config: sys.Config,
+		Logs: logs, Log: log, Actions: console.Actions{LineTest: box.LineCheck},
+	})
+	if err != nil {
+		cancel()
+		sys.Wait()
+		return err
+	}
+	conDone := make(chan error, 1)
+	go func() { conDone <- con.Run(ctx) }()
 	<-ctx.Done()
+	if err := <-conDone; err != nil {
+		log.Error("console", "err", err)
+	}
 	log.Info("OpenIAD stopping")
 	return sys.Wait()
 }

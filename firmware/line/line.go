@@ -92,10 +92,9 @@ const (
 )
 
 type message struct {
-	kind   msgKind
-	digit  byte
-	call   *call
-	caller CallerID
+	kind  msgKind
+	digit byte
+	call  *call
 }
 
 // call is a line's call: with another line of the box (from, to), or with

@@ -57,6 +57,12 @@ func (f *fakeTrunk) Dial(port int, number string) (Leg, error) {
 	return g, nil
 }
 
+func (f *fakeTrunk) numbers() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.dials...)
+}
+
 func (f *fakeTrunk) last() *fakeLeg {
 	f.mu.Lock()
 	defer f.mu.Unlock()
@@ -94,8 +100,8 @@ func TestCallOutThroughTheTrunk(t *testing.T) {
 		r.wait(0)
 		r.dial(1, "13812345678")
 		r.expect(t, 1, Routing)
-		if fmt.Sprint(tr.dials) != "[13812345678]" {
-			t.Fatalf("trunk dialled %v", tr.dials)
+		if fmt.Sprint(tr.numbers()) != "[13812345678]" {
+			t.Fatalf("trunk dialled %v", tr.numbers())
 		}
 		leg := tr.last()
 		leg.events <- LegEvent{Kind: LegRinging}
@@ -162,13 +168,13 @@ func TestDigitMapTimerDialsWhenTheTimerExpires(t *testing.T) {
 		r.wait(0)
 		r.dial(1, "01012345")
 		r.wait(5*time.Second - time.Millisecond)
-		if len(tr.dials) != 0 {
+		if len(tr.numbers()) != 0 {
 			t.Fatal("dialled before the inter-digit timer expired")
 		}
 		r.wait(time.Millisecond)
 		r.expect(t, 1, Routing)
-		if fmt.Sprint(tr.dials) != "[01012345]" {
-			t.Fatalf("trunk dialled %v", tr.dials)
+		if fmt.Sprint(tr.numbers()) != "[01012345]" {
+			t.Fatalf("trunk dialled %v", tr.numbers())
 		}
 		// Hanging up releases the leg.
 		r.fxs[0].set(hal.OnHook)

@@ -97,7 +97,7 @@ func parsePattern(s string) ([]element, error) {
 		case c == 'T' || c == 't':
 			e.timer = true
 			if i != len(s)-1 {
-				return nil, fmt.Errorf("T must end the pattern (at %d)", i+1)
+				return nil, fmt.Errorf("the timer marker T must end the pattern (at %d)", i+1)
 			}
 		case c == '.':
 			if len(p) == 0 || p[len(p)-1].timer || p[len(p)-1].repeat {

@@ -46,11 +46,10 @@ func TestDigitMapMatch(t *testing.T) {
 }
 
 func TestDigitMapRepeatAndLetters(t *testing.T) {
-	m, err := ParseDigitMap("9x.#|A[b-d]|x.T")
-	if err == nil {
+	if _, err := ParseDigitMap("9x.#|A[b-d]|x.T"); err == nil {
 		t.Fatal("range of letters accepted")
 	}
-	m, err = ParseDigitMap("9x.#|AB|x.T")
+	m, err := ParseDigitMap("9x.#|AB|x.T")
 	if err != nil {
 		t.Fatal(err)
 	}

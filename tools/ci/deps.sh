@@ -22,6 +22,9 @@ need_cmd kamailio kamailio
 need_cmd baresip baresip-core
 need_cmd sipp sip-tester
 need_cmd sox sox
+need_cmd socat socat
+need_cmd espeak-ng espeak-ng                                          # speech for concealment and DTMF talk-off tests
+dpkg -s libspeexdsp-dev >/dev/null 2>&1 || debs+=(libspeexdsp-dev)   # the C reference for the jitter buffer and echo canceller
 
 if [ ${#debs[@]} -gt 0 ]; then
 	echo "deps: installing Debian packages: ${debs[*]}"
