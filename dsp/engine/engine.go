@@ -85,7 +85,7 @@ type channel struct {
 	gen    tone.Generator
 	det    *dtmf.Detector
 	in     hal.Frame // this tick's line input after the input stages
-	key    bool      // a DTMF key is down: keep it out of the uplink
+	key    bool      // a reported DTMF key is down: keep it out of the uplink
 	up     *Uplink   // line audio to the far end
 	play   Playout   // far-end audio to the line
 	// The uplink runs keyDelay frames late so that a DTMF digit, which the
@@ -270,21 +270,27 @@ func (e *Engine) tick() {
 			continue
 		}
 		c.in = e.rx[c.slot]
-		if c.detect {
-			for _, d := range c.det.Process(c.in[:]) {
-				ev := Event{Ch: i, Digit: d.Digit, Tick: n, Kind: DigitDown}
-				c.key = d.Down
-				if d.Down {
-					c.muted = [keyDelay]bool{true, true, true, true, true}
-				} else {
-					ev.Kind = DigitUp
-					ev.Dur = time.Duration(d.Dur) * time.Second / hal.SampleRate
-				}
-				if e.events.push(ev) {
-					raised = true
-				} else {
-					e.lost.Add(1)
-				}
+		// The detector always runs, so a key already down when events are
+		// switched on (the last digit of the number, still sounding when
+		// the far end answers) never shows up as a fresh digit.
+		for _, d := range c.det.Process(c.in[:]) {
+			// Key-down is reported while detection is on; key-up only
+			// for a key whose key-down was reported.
+			if d.Down != !c.key || (d.Down && !c.detect) {
+				continue
+			}
+			ev := Event{Ch: i, Digit: d.Digit, Tick: n, Kind: DigitDown}
+			c.key = d.Down
+			if d.Down {
+				c.muted = [keyDelay]bool{true, true, true, true, true}
+			} else {
+				ev.Kind = DigitUp
+				ev.Dur = time.Duration(d.Dur) * time.Second / hal.SampleRate
+			}
+			if e.events.push(ev) {
+				raised = true
+			} else {
+				e.lost.Add(1)
 			}
 		}
 		if c.up != nil {
@@ -356,14 +362,7 @@ func (e *Engine) apply(cmd command) {
 	case opDisconnect:
 		e.unpeer(cmd.ch)
 	case opDetect:
-		on := cmd.arg != 0
-		if on && !c.detect {
-			c.det.Reset()
-		}
-		c.detect = on
-		if !on {
-			c.key = false
-		}
+		c.detect = cmd.arg != 0
 	case opAttach:
 		c.up, c.play = cmd.up, cmd.play
 		c.delay, c.muted = [keyDelay]hal.Frame{}, [keyDelay]bool{}

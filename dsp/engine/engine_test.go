@@ -267,3 +267,35 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// The last digit of a number is often still sounding when the far end
+// answers and digit detection is switched on for the call: it must not be
+// taken for a digit dialled in the call.
+func TestKeyAlreadyDownWhenDetectionStarts(t *testing.T) {
+	e := newBench(t, 8)
+	must(t, e.Open(0, 0))
+	var g dtmf.Generator
+	must(t, g.Start("2", 200*time.Millisecond, 0, -10))
+	var evs []Event
+	for tick := range 40 {
+		if tick == 8 { // 80 ms into the key
+			must(t, e.DetectDTMF(0, true))
+		}
+		g.Generate(e.rx[0][:])
+		e.tick()
+		evs = e.Events(evs)
+	}
+	if len(evs) != 0 {
+		t.Fatalf("events %+v from a key held since before detection started", evs)
+	}
+	// The next key is reported.
+	must(t, g.Start("5", 80*time.Millisecond, 0, -10))
+	for range 20 {
+		g.Generate(e.rx[0][:])
+		e.tick()
+		evs = e.Events(evs)
+	}
+	if len(evs) == 0 || evs[0].Digit != '5' || evs[0].Kind != DigitDown {
+		t.Fatalf("events %+v, want 5 down", evs)
+	}
+}

@@ -262,6 +262,7 @@ type Line struct {
 	log   *slog.Logger
 	ext   atomic.Pointer[string]
 	pub   atomic.Int32 // State, for readers outside the goroutine
+	who   atomic.Pointer[CallerID]
 
 	// Owned by Run.
 	st        State
@@ -290,6 +291,15 @@ func (l *Line) Extension() string {
 
 // State is the line's state now.
 func (l *Line) State() State { return State(l.pub.Load()) }
+
+// Caller is who calls or called the line in its current incoming call
+// (zero when there is none).
+func (l *Line) Caller() CallerID {
+	if c := l.who.Load(); c != nil {
+		return *c
+	}
+	return CallerID{}
+}
 
 // Digit posts a DTMF digit heard on the line (from the engine's events).
 func (l *Line) Digit(d byte) {
@@ -361,6 +371,9 @@ func (l *Line) set(st State, why string) {
 	from := l.st
 	l.st = st
 	l.pub.Store(int32(st))
+	if st == Idle {
+		l.who.Store(nil)
+	}
 	l.log.Info("line state", "from", from.String(), "to", st.String(), "why", why)
 	l.tell(Change{Port: l.port, From: from, To: st, Why: why, At: time.Now()})
 }
@@ -730,9 +743,11 @@ func (l *Line) offered(ctx context.Context, c *call) {
 		if err := c.leg.Ringing(); err != nil {
 			l.log.Error("line: ringing", "err", err)
 		}
+		l.who.Store(&c.caller)
 		l.set(Alerting, "call from "+c.caller.String())
 		return
 	}
+	l.who.Store(&CallerID{Number: c.from.Extension()})
 	l.set(Alerting, "call from "+c.from.Extension())
 	l.post(ctx, c.from, message{kind: mAlerting, call: c})
 }

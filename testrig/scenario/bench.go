@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/netip"
 	"os"
 	"testing"
 	"testing/synctest"
@@ -27,8 +28,40 @@ type Bench struct {
 }
 
 // Boot starts a box with fxs ports for country and plugs a phone into each.
-// Everything stops when the test ends.
+// Everything stops when the test ends. Call it inside a synctest bubble:
+// the box's SIP socket is a quiet in-memory one.
 func Boot(t testing.TB, country string, fxs int) *Bench {
+	t.Helper()
+	b := boot(t, fxs, system.Options{SIPConn: newQuietConn()})
+	b.setCountry(t, country)
+	synctest.Wait() // the running lines take the new country
+	return b
+}
+
+// BootReal starts a box in real time whose SIP user agent listens on
+// 127.0.0.1, for scenarios with real SIP peers. The country stays CN.
+func BootReal(t testing.TB, fxs int) *Bench {
+	t.Helper()
+	b := boot(t, fxs, system.Options{SIPListen: netip.MustParseAddrPort("127.0.0.1:0")})
+	b.setCountry(t, "CN")
+	return b
+}
+
+func (bench *Bench) setCountry(t testing.TB, country string) {
+	t.Helper()
+	if _, err := bench.Sys.Config.Update(config.SourceSystem, "scenario", func(c *config.Config) error {
+		c.Device.Country = country
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	var err error
+	if bench.Plan, err = tone.Lookup(country); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func boot(t testing.TB, fxs int, so system.Options) *Bench {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	log := slog.New(slog.DiscardHandler)
@@ -42,22 +75,13 @@ func Boot(t testing.TB, country string, fxs int) *Bench {
 	if err := b.Start(ctx); err != nil {
 		t.Fatal(err)
 	}
-	sys, err := system.Start(ctx, system.Options{Board: b.Boards(), StateDir: t.TempDir(), Log: log, SIPConn: newQuietConn()})
+	so.Board, so.StateDir, so.Log = b.Boards(), t.TempDir(), log
+	sys, err := system.Start(ctx, so)
 	if err != nil {
 		t.Fatal(err)
 	}
 	bench := &Bench{Sys: sys, Board: b, cancel: cancel}
 	t.Cleanup(bench.stop)
-	if _, err := sys.Config.Update(config.SourceSystem, "scenario", func(c *config.Config) error {
-		c.Device.Country = country
-		return nil
-	}); err != nil {
-		t.Fatal(err)
-	}
-	if bench.Plan, err = tone.Lookup(country); err != nil {
-		t.Fatal(err)
-	}
-	synctest.Wait() // the running lines take the new country
 	for port := 1; port <= fxs; port++ {
 		conn, err := b.Attach(port)
 		if err != nil {
