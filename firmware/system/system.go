@@ -62,6 +62,7 @@ type System struct {
 	Lines  []*line.Line
 	UA     *ua.UA      // the SIP user agent
 	Trunk  *voip.Trunk // the carrier side of the lines
+	SIPTap *voip.Tap   // every SIP datagram, for live traces and captures
 
 	log  *slog.Logger
 	wg   sync.WaitGroup
@@ -221,12 +222,22 @@ func (s *System) follow(ctx context.Context) error {
 
 // startSIP opens the user agent and the trunk over it.
 func (s *System) startSIP(ctx context.Context, o Options, cfg config.Config) error {
-	listen := o.SIPListen
-	if !listen.IsValid() {
-		listen = netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(cfg.SIP.Port))
+	conn := o.SIPConn
+	if conn == nil {
+		listen := o.SIPListen
+		if !listen.IsValid() {
+			listen = netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(cfg.SIP.Port))
+		}
+		c, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(listen))
+		if err != nil {
+			return fmt.Errorf("system: SIP socket: %w", err)
+		}
+		conn = c
 	}
-	u, err := ua.New(ua.Options{Listen: listen, Conn: o.SIPConn, Log: s.log, UserAgent: "OpenIAD"})
+	s.SIPTap = voip.NewTap(conn)
+	u, err := ua.New(ua.Options{Conn: s.SIPTap, Log: s.log, UserAgent: "OpenIAD"})
 	if err != nil {
+		conn.Close()
 		return fmt.Errorf("system: SIP: %w", err)
 	}
 	s.UA = u
