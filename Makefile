@@ -41,8 +41,11 @@ cross:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(OUT)/openiad-linux-arm64 ./firmware
 	@file $(OUT)/openiad-linux-armv7 $(OUT)/openiad-linux-arm64 2>/dev/null || ls -l $(OUT)
 
-## bench: the performance table
-bench:
+## bench: the performance tables (ours beside the C references Debian ships)
+bench: deps
+	@echo "== jitter buffer (ours vs speexdsp) and concealment quality"
+	$(GO) test -count=1 -run 'TestCompareSpeex|TestConcealmentQuality' -v ./testrig/jbtrace | grep -v '^=== '
+	@echo "== Go benchmarks (ns/op, allocations)"
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 
 clean:

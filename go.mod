@@ -14,6 +14,7 @@ require (
 	github.com/pion/rtp v1.10.6 // indirect
 	github.com/zaf/g711 v1.4.0 // indirect
 	go.bug.st/serial v1.8.0 // indirect
+	golang.org/x/net v0.53.0 // indirect
 	golang.org/x/sync v0.16.0 // indirect
 	golang.org/x/sys v0.43.0 // indirect
 	periph.io/x/conn/v3 v3.7.3 // indirect
