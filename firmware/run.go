@@ -90,7 +90,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		In:     stdin, Screen: scr, Users: users, FirstPassword: first,
 		Version: version, Status: box, DSP: sys.Engine, Config: sys.Config,
 		Logs: logs, Log: log, Actions: console.Actions{LineTest: box.LineCheck},
-		SIP: consoleSIP{sys},
+		SIP: console.SystemSIP{Sys: sys},
 	})
 	if err != nil {
 		cancel()

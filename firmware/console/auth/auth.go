@@ -1,6 +1,9 @@
-// Package auth keeps the box's user accounts: for now the one
-// administrator, whose password opens the serial console (and, with the
-// web page work, the web page too).
+// Package auth keeps the box's user accounts: the administrator "admin",
+// whose password opens the serial console and the web page, and the
+// accounts the administrator adds on the web page. Each account has a role:
+// RoleAdministrator may change everything, RoleInstaller everything but the
+// accounts and the carrier's management (TR-069) settings. The web page
+// enforces roles; the console lets every account in.
 //
 // On first boot there is no account file. Open then generates a random
 // per-device password, stores only its salted PBKDF2-SHA256 hash and
@@ -9,11 +12,17 @@
 // until then FirstBoot reports true. Losing it means a factory reset:
 // deleting the file makes the next boot generate a new one.
 //
+// An account added with Add also starts with FirstBoot true: its first
+// login must choose a new password.
+//
 // The file is <dir>/users.json, mode 0600, written atomically (temporary
 // file, fsync, rename, fsync of the folder):
 //
 //	{"version":1,"users":[{"name":"admin","hash":"pbkdf2-sha256$100000$<salt>$<key>",
-//	  "firstBoot":true,"changed":"2026-05-01T12:00:00Z"}]}
+//	  "firstBoot":true,"changed":"2026-05-01T12:00:00Z","role":"administrator"}]}
+//
+// "role" may be missing (files written before roles existed): such an
+// account is an administrator.
 //
 // salt and key are unpadded standard base64; the iteration count travels
 // with each hash so it can grow without invalidating stored passwords.
@@ -66,10 +75,30 @@ const (
 	version = 1
 )
 
+// Role says what an account may do.
+type Role string
+
+// The roles.
+const (
+	RoleAdministrator Role = "administrator" // everything
+	RoleInstaller     Role = "installer"     // everything but accounts and TR-069
+)
+
+// Valid reports whether r is a known role.
+func (r Role) Valid() bool { return r == RoleAdministrator || r == RoleInstaller }
+
+// MaxUsers is the most accounts the store keeps.
+const MaxUsers = 16
+
 var (
 	errUnknownUser = errors.New("auth: no such user")
 	errPassword    = errors.New("auth: password not accepted")
 	errFile        = errors.New("auth: account file damaged")
+	errUserName    = errors.New("auth: user name not accepted")
+	errUserExists  = errors.New("auth: user already exists")
+	errRole        = errors.New("auth: unknown role")
+	errLastAdmin   = errors.New("auth: the administrator account cannot be removed")
+	errTooMany     = errors.New("auth: too many accounts")
 )
 
 // Options tune a Store.
@@ -96,6 +125,14 @@ type user struct {
 	Hash      string    `json:"hash"`
 	FirstBoot bool      `json:"firstBoot"`
 	Changed   time.Time `json:"changed"`
+	Role      Role      `json:"role,omitempty"`
+}
+
+func (u *user) role() Role {
+	if u.Role == "" {
+		return RoleAdministrator
+	}
+	return u.Role
 }
 
 type file struct {
@@ -132,6 +169,9 @@ func Open(dir string, o *Options) (s *Store, first string, err error) {
 			if _, _, _, err := parseHash(u.Hash); err != nil {
 				return nil, "", fmt.Errorf("%w: user %q: %v", errFile, u.Name, err)
 			}
+			if u.Role != "" && !u.Role.Valid() {
+				return nil, "", fmt.Errorf("%w: user %q: unknown role %q", errFile, u.Name, u.Role)
+			}
 		}
 		s.users = f.Users
 		return s, "", nil
@@ -143,7 +183,7 @@ func Open(dir string, o *Options) (s *Store, first string, err error) {
 	if err != nil {
 		return nil, "", err
 	}
-	s.users = []user{{Name: Admin, Hash: h, FirstBoot: true, Changed: s.now().UTC()}}
+	s.users = []user{{Name: Admin, Hash: h, FirstBoot: true, Changed: s.now().UTC(), Role: RoleAdministrator}}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return nil, "", fmt.Errorf("auth: %w", err)
 	}
@@ -311,4 +351,128 @@ func (s *Store) save() error {
 		d.Close()
 	}
 	return nil
+}
+
+// PolicyText states the password rules of CheckPasswordFor, for people.
+const PolicyText = "8 to 128 characters, no control characters, not containing the user name, not one character repeated"
+
+// CheckPasswordFor says what is wrong with password as user name's new
+// password, or nil: the rules of CheckPassword, and the password must not
+// contain the user name (in any case) nor be one character repeated.
+func CheckPasswordFor(name, password string) error {
+	if err := CheckPassword(password); err != nil {
+		return err
+	}
+	if name != "" && strings.Contains(strings.ToLower(password), strings.ToLower(name)) {
+		return fmt.Errorf("%w: contains the user name", errPassword)
+	}
+	r, _ := utf8.DecodeRuneInString(password)
+	if strings.Trim(password, string(r)) == "" {
+		return fmt.Errorf("%w: one character repeated", errPassword)
+	}
+	return nil
+}
+
+// Account is what may be shown of an account: never its hash.
+type Account struct {
+	Name      string    `json:"name"`
+	Role      Role      `json:"role"`
+	FirstBoot bool      `json:"mustChangePassword"` // still on a password it did not choose
+	Changed   time.Time `json:"changed"`            // last password change
+}
+
+// Users lists the accounts in the order they were added.
+func (s *Store) Users() []Account {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]Account, 0, len(s.users))
+	for i := range s.users {
+		u := &s.users[i]
+		out = append(out, Account{Name: u.Name, Role: u.role(), FirstBoot: u.FirstBoot, Changed: u.Changed})
+	}
+	return out
+}
+
+// Role returns the role of user name, and false when there is no such user.
+func (s *Store) Role(name string) (Role, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u := s.find(name)
+	if u == nil {
+		return "", false
+	}
+	return u.role(), true
+}
+
+// CheckUserName says what is wrong with name as a new user name, or nil:
+// 1 to 32 characters from a-z, 0-9, '.', '_' and '-', starting with a
+// letter.
+func CheckUserName(name string) error {
+	if name == "" || len(name) > 32 {
+		return fmt.Errorf("%w: must be 1 to 32 characters", errUserName)
+	}
+	for i := 0; i < len(name); i++ {
+		c := name[i]
+		switch {
+		case c >= 'a' && c <= 'z':
+		case i > 0 && (c >= '0' && c <= '9' || c == '.' || c == '_' || c == '-'):
+		default:
+			return fmt.Errorf("%w: %q: use a-z, 0-9, '.', '_' and '-', starting with a letter", errUserName, name)
+		}
+	}
+	return nil
+}
+
+// Add creates an account with a first password that must be changed at
+// its first login (FirstBoot is true until SetPassword).
+func (s *Store) Add(name string, role Role, password string) error {
+	if err := CheckUserName(name); err != nil {
+		return err
+	}
+	if !role.Valid() {
+		return fmt.Errorf("%w %q (want %s or %s)", errRole, role, RoleAdministrator, RoleInstaller)
+	}
+	if err := CheckPasswordFor(name, password); err != nil {
+		return err
+	}
+	h, err := s.hash(password)
+	if err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.find(name) != nil {
+		return fmt.Errorf("%w: %q", errUserExists, name)
+	}
+	if len(s.users) >= MaxUsers {
+		return fmt.Errorf("%w: at most %d", errTooMany, MaxUsers)
+	}
+	s.users = append(s.users, user{Name: name, Hash: h, FirstBoot: true, Changed: s.now().UTC(), Role: role})
+	if err := s.save(); err != nil {
+		s.users = s.users[:len(s.users)-1]
+		return err
+	}
+	return nil
+}
+
+// Remove deletes the account name. The administrator account "admin"
+// cannot be removed: the console and a lost-password recovery rely on it.
+func (s *Store) Remove(name string) error {
+	if name == Admin {
+		return errLastAdmin
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for i := range s.users {
+		if s.users[i].Name == name {
+			old := s.users
+			s.users = append(s.users[:i:i], s.users[i+1:]...)
+			if err := s.save(); err != nil {
+				s.users = old
+				return err
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("%w %q", errUnknownUser, name)
 }
