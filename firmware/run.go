@@ -2,12 +2,14 @@ package main
 
 import (
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
 	"net/netip"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -15,6 +17,7 @@ import (
 
 	"github.com/openiad/openiad/boards"
 	_ "github.com/openiad/openiad/boards/sim" // the virtual board, used when no hardware is found
+	"github.com/openiad/openiad/firmware/config"
 	"github.com/openiad/openiad/firmware/console"
 	"github.com/openiad/openiad/firmware/console/auth"
 	"github.com/openiad/openiad/firmware/logbuf"
@@ -23,6 +26,10 @@ import (
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
+
+// errReboot is what run returns when the box was asked to restart; main
+// starts the program again.
+var errReboot = errors.New("reboot requested")
 
 func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) error {
 	fs := flag.NewFlagSet("openiad", flag.ContinueOnError)
@@ -56,7 +63,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	started := time.Now()
 	log.Info("OpenIAD starting", "version", version)
 
-	ctx, cancel := context.WithCancel(ctx)
+	ctx, cancelCause := context.WithCancelCause(ctx)
+	cancel := func() { cancelCause(nil) }
 	defer cancel()
 	sys, err := system.Start(ctx, system.Options{
 		BoardName: *board,
@@ -85,12 +93,29 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		return err
 	}
 	box := &console.BoxStatus{Board: sys.Board, Report: sys.Report, Switch: sys.Switch, Engine: sys.Engine, Started: started}
+	reboot := func(context.Context) error {
+		log.Warn("rebooting")
+		cancelCause(errReboot)
+		return nil
+	}
+	factoryReset := func(ctx context.Context) error {
+		log.Warn("factory reset: configuration and accounts erased")
+		if _, err := sys.Config.FactoryReset("console", config.Default(len(sys.Board.FXS))); err != nil {
+			return err
+		}
+		// The next boot makes a new per-device password.
+		if err := os.Remove(filepath.Join(*state, "users", auth.FileName)); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return err
+		}
+		return reboot(ctx)
+	}
 	con, err := console.New(console.Options{
 		Device: sys.Board.Console, // "" on the sim board: this terminal
 		In:     stdin, Screen: scr, Users: users, FirstPassword: first,
 		Version: version, Status: box, DSP: sys.Engine, Config: sys.Config,
-		Logs: logs, Log: log, Actions: console.Actions{LineTest: box.LineCheck},
-		SIP: console.SystemSIP{Sys: sys},
+		Logs: logs, Log: log,
+		Actions: console.Actions{LineTest: box.LineCheck, Reboot: reboot, FactoryReset: factoryReset, TestCall: sys.TestCall},
+		SIP:     console.SystemSIP{Sys: sys},
 	})
 	if err != nil {
 		cancel()
@@ -102,6 +127,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	<-ctx.Done()
 	if err := <-conDone; err != nil {
 		log.Error("console", "err", err)
+	}
+	if errors.Is(context.Cause(ctx), errReboot) {
+		err := sys.Wait()
+		if err != nil {
+			log.Error("shutting down", "err", err)
+		}
+		return errReboot
 	}
 	log.Info("OpenIAD stopping")
 	return sys.Wait()

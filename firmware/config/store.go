@@ -238,6 +238,23 @@ func (s *Store) Update(src Source, who string, fn func(*Config) error) ([]Change
 	if !src.Valid() || src == SourceDefault {
 		return nil, fmt.Errorf("%w %q", errSource, src)
 	}
+	return s.update(src, who, "", src == SourceCWMP, fn)
+}
+
+// FactoryReset replaces the whole configuration with def, carrier locks
+// included, through the same audited, power-cut-safe path as Update; its
+// audit records carry the note "factory reset". def's schema and revision
+// are ignored.
+func (s *Store) FactoryReset(who string, def Config) ([]Change, error) {
+	return s.update(SourceSystem, who, "factory reset", true, func(c *Config) error {
+		schema, rev := c.Schema, c.Revision
+		*c = def.Clone()
+		c.Schema, c.Revision = schema, rev
+		return nil
+	})
+}
+
+func (s *Store) update(src Source, who, note string, overLocks bool, fn func(*Config) error) ([]Change, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 
@@ -263,7 +280,7 @@ func (s *Store) Update(src Source, who string, fn func(*Config) error) ([]Change
 	if len(changes) == 0 {
 		return nil, nil
 	}
-	if src != SourceCWMP {
+	if !overLocks {
 		if err := lockErrors(old.Locks, changes); err != nil {
 			return nil, err
 		}
@@ -274,7 +291,7 @@ func (s *Store) Update(src Source, who string, fn func(*Config) error) ([]Change
 	now := s.now()
 	records := make([]AuditRecord, len(changes))
 	for i, c := range changes {
-		records[i] = AuditRecord{Time: now, Rev: next.Revision, Source: src, Who: who, Path: c.Path, Old: c.Old, New: c.New}
+		records[i] = AuditRecord{Time: now, Rev: next.Revision, Source: src, Who: who, Path: c.Path, Old: c.Old, New: c.New, Note: note}
 	}
 	if err := s.commit(&next, records); err != nil {
 		return nil, err

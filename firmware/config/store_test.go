@@ -584,3 +584,43 @@ func TestUnreadableIsNotOverwritten(t *testing.T) {
 		t.Errorf("after the read error cleared: %q", got)
 	}
 }
+
+func TestFactoryResetClearsEverythingIncludingLocks(t *testing.T) {
+	dir := t.TempDir()
+	s, err := config.Open(config.OSFS{}, dir, config.Default(2), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(config.SourceCWMP, "acs", func(c *config.Config) error {
+		c.Device.Country = "US"
+		c.Locks["device.country"] = config.Lock{By: config.SourceCWMP}
+		c.Ports[0].SIP = config.PortSIP{User: "100", Password: "secret"}
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.Update(config.SourceConsole, "admin", func(c *config.Config) error { c.Device.Country = "CN"; return nil }); err == nil {
+		t.Fatal("a locked field changed from the console")
+	}
+	if _, err := s.FactoryReset("admin@ttyS0", config.Default(2)); err != nil {
+		t.Fatal(err)
+	}
+	got := s.Get()
+	want := config.Default(2)
+	if got.Device.Country != want.Device.Country || len(got.Locks) != 0 || got.Ports[0].SIP.Password != "" {
+		t.Fatalf("after factory reset: country %q, locks %v, password kept %v", got.Device.Country, got.Locks, got.Ports[0].SIP.Password != "")
+	}
+	recs, err := s.Audit(0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := recs[len(recs)-1]
+	if last.Note != "factory reset" || last.Who != "admin@ttyS0" || last.Source != config.SourceSystem {
+		t.Fatalf("last audit record %+v", last)
+	}
+	// It survives a reopen.
+	s2, err := config.Open(config.OSFS{}, dir, config.Default(2), nil)
+	if err != nil || len(s2.Get().Locks) != 0 || s2.Get().Device.Country != "CN" {
+		t.Fatalf("reopened after reset: %+v, %v", s2.Get().Device, err)
+	}
+}

@@ -89,12 +89,23 @@ const (
 	mAnswer                      // the called line answered
 	mRelease                     // the other party released the call
 	mIncoming                    // a call from outside the box
+	mTestCall                    // ring the phone, then dial a number for it
+	mTestStop                    // the test call's requester gave up
 )
 
 type message struct {
 	kind  msgKind
 	digit byte
 	call  *call
+	test  *testCall
+}
+
+// testCall is a call the technician or installer places for a port: the
+// phone rings, and when it is answered the number is dialled for it.
+type testCall struct {
+	number   string
+	progress func(string)
+	done     chan struct{}
 }
 
 // call is a line's call: with another line of the box (from, to), or with
@@ -273,6 +284,7 @@ type Line struct {
 	timer     *time.Timer // the state's timer
 	hookTimer *time.Timer // the flash window while on-hook in a call
 	hookWait  bool
+	test      *testCall // the test call in progress
 }
 
 // Port is the port number, from 1.
@@ -375,6 +387,13 @@ func (l *Line) set(st State, why string) {
 		l.who.Store(nil)
 	}
 	l.log.Info("line state", "from", from.String(), "to", st.String(), "why", why)
+	if t := l.test; t != nil {
+		t.progress(fmt.Sprintf("%s (%s)", st, why))
+		if st == Idle {
+			l.test = nil
+			close(t.done)
+		}
+	}
 	l.tell(Change{Port: l.port, From: from, To: st, Why: why, At: time.Now()})
 }
 
@@ -543,6 +562,11 @@ func (l *Line) timeout(ctx context.Context) {
 	case Routing, Ringback:
 		l.release(ctx)
 		l.signal(&cfg.Plan.Congestion, "no answer")
+	case Alerting:
+		if l.test != nil && l.call == nil {
+			l.stopRing()
+			l.set(Idle, "test call not answered")
+		}
 	case Signalling:
 		l.tone(&cfg.Plan.Howler)
 		l.set(Howler, "off-hook too long")
@@ -561,6 +585,14 @@ func (l *Line) message(ctx context.Context, m message) {
 		l.offered(ctx, m.call)
 	case mIncoming:
 		l.offered(ctx, m.call)
+	case mTestCall:
+		l.startTest(m.test)
+	case mTestStop:
+		if l.test == m.test && l.st == Alerting && l.call == nil {
+			l.arm(0)
+			l.stopRing()
+			l.set(Idle, "test call cancelled")
+		}
 	case mAlerting:
 		if l.call == m.call && l.st == Routing {
 			l.ringback("far end ringing")
@@ -758,11 +790,73 @@ func (l *Line) stopRing() {
 	}
 }
 
+// ErrBusy is returned by TestCall when the port is in use.
+var ErrBusy = fmt.Errorf("line: port in use")
+
+// TestCall rings the phone on port and, when it is answered, dials number
+// for it (a local extension or a number for the carrier). progress is
+// told each state change; the call ends when the line is idle again, or
+// when ctx is done (the ringing stops then).
+func (sw *Switch) TestCall(ctx context.Context, port int, number string, progress func(string)) error {
+	var l *Line
+	for _, o := range sw.Lines() {
+		if o.port == port {
+			l = o
+		}
+	}
+	if l == nil {
+		return fmt.Errorf("line: no port %d", port)
+	}
+	for i := range len(number) {
+		if !strings.ContainsRune("0123456789*#ABCD", rune(number[i])) {
+			return fmt.Errorf("line: %q is not a number to dial (digits 0-9 * # A-D)", number)
+		}
+	}
+	if l.State() != Idle {
+		return fmt.Errorf("%w: port %d is %s", ErrBusy, port, l.State())
+	}
+	t := &testCall{number: number, progress: progress, done: make(chan struct{})}
+	select {
+	case l.inbox <- message{kind: mTestCall, test: t}:
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case <-t.done:
+		return nil
+	case <-ctx.Done():
+		// Stop it ringing if nobody answered; a call in progress goes on.
+		l.inbox <- message{kind: mTestStop, test: t}
+		return ctx.Err()
+	}
+}
+
+func (l *Line) startTest(t *testCall) {
+	if l.st != Idle || l.hook == hal.OffHook || l.test != nil {
+		t.progress("port in use")
+		close(t.done)
+		return
+	}
+	if err := l.fxs.Ring(l.sw.cfg().Ring); err != nil {
+		t.progress("cannot ring: " + err.Error())
+		close(t.done)
+		return
+	}
+	l.test = t
+	l.set(Alerting, "test call to "+t.number)
+	l.arm(l.sw.cfg().NoAnswer)
+}
+
 // answer: the phone was lifted while ringing.
 func (l *Line) answer(ctx context.Context) {
 	c := l.call
 	if c == nil {
 		l.seize(ctx)
+		if t := l.test; t != nil {
+			for i := range len(t.number) {
+				l.digit(ctx, t.number[i])
+			}
+		}
 		return
 	}
 	if l.fxs.Feed() == hal.FeedRinging {

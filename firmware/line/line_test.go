@@ -2,7 +2,9 @@ package line
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
@@ -313,6 +315,63 @@ func TestNoAnswer(t *testing.T) {
 		r.expect(t, 1, Signalling)
 		if r.media.tone(0) != &r.plan.Congestion {
 			t.Fatal("an unanswered call does not end in congestion tone")
+		}
+	})
+}
+
+func TestTestCallRingsThenDials(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 2)
+		var steps []string
+		var mu sync.Mutex
+		done := make(chan error, 1)
+		go func() {
+			done <- r.sw.TestCall(t.Context(), 1, "202", func(s string) { mu.Lock(); steps = append(steps, s); mu.Unlock() })
+		}()
+		r.wait(0)
+		r.expect(t, 1, Alerting)
+		if r.fxs[0].Feed() != hal.FeedRinging {
+			t.Fatal("the test call does not ring the phone")
+		}
+		r.fxs[0].set(hal.OffHook) // answered: 202 is dialled for it
+		r.wait(0)
+		r.expect(t, 1, Ringback)
+		r.expect(t, 2, Alerting)
+		r.fxs[1].set(hal.OffHook)
+		r.wait(0)
+		r.expect(t, 1, Connected)
+		r.fxs[0].set(hal.OnHook)
+		r.wait(time.Second)
+		if err := <-done; err != nil {
+			t.Fatal(err)
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if len(steps) < 4 || !strings.HasPrefix(steps[0], "alerting") || !strings.HasPrefix(steps[len(steps)-1], "idle") {
+			t.Fatalf("progress %q", steps)
+		}
+		// A busy port refuses; a bad number is refused before anything rings.
+		if err := r.sw.TestCall(t.Context(), 2, "201", func(string) {}); !errors.Is(err, ErrBusy) {
+			t.Fatalf("test call on a busy port: %v", err)
+		}
+		if err := r.sw.TestCall(t.Context(), 1, "20x", func(string) {}); err == nil {
+			t.Fatal("a test call to 20x was placed")
+		}
+	})
+}
+
+func TestTestCallCancelledStopsRinging(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		r := newRig(t, 1)
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		defer cancel()
+		if err := r.sw.TestCall(ctx, 1, "999", func(string) {}); !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err %v", err)
+		}
+		r.wait(0)
+		r.expect(t, 1, Idle)
+		if r.fxs[0].Feed() == hal.FeedRinging {
+			t.Fatal("still ringing after the test call was given up")
 		}
 	})
 }

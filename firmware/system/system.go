@@ -165,6 +165,12 @@ func (s *System) goRun(name string, f func(context.Context) error, ctx context.C
 	}()
 }
 
+// TestCall rings the phone on port and, when it is answered, dials number
+// for it; see line.Switch.TestCall.
+func (s *System) TestCall(ctx context.Context, port int, number string, progress func(string)) error {
+	return s.Switch.TestCall(ctx, port, number, progress)
+}
+
 // Wait waits for every subsystem to stop and returns their errors.
 func (s *System) Wait() error {
 	s.wg.Wait()
