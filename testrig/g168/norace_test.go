@@ -1,0 +1,5 @@
+//go:build !race
+
+package g168
+
+const raceBuild = false
