@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/openiad/openiad/dsp/dtmf"
+	"github.com/openiad/openiad/dsp/ec"
 	"github.com/openiad/openiad/dsp/tone"
 	"github.com/openiad/openiad/hal"
 )
@@ -36,7 +37,11 @@ var (
 type Options struct {
 	Channels int // how many channels can be open at once (default: the highway's slots)
 	Queue    int // command and event ring size (default 1024)
-	Log      *slog.Logger
+	// EchoCancel puts a line echo canceller (dsp/ec) on every channel with
+	// a far end attached. Off for now: in tone double talk (a steady tone
+	// each way) the canceller still attenuates the near end.
+	EchoCancel bool
+	Log        *slog.Logger
 }
 
 // EventKind says what an Event reports.
@@ -75,6 +80,7 @@ type command struct {
 	spec *tone.Spec
 	up   *Uplink
 	play Playout
+	ec   *ec.Canceller
 }
 
 type channel struct {
@@ -84,10 +90,13 @@ type channel struct {
 	detect bool
 	gen    tone.Generator
 	det    *dtmf.Detector
-	in     hal.Frame // this tick's line input after the input stages
-	key    bool      // a reported DTMF key is down: keep it out of the uplink
-	up     *Uplink   // line audio to the far end
-	play   Playout   // far-end audio to the line
+	in     hal.Frame     // this tick's line input after the input stages
+	key    bool          // a reported DTMF key is down: keep it out of the uplink
+	regen  bool          // the tone playing is a far-end digit
+	up     *Uplink       // line audio to the far end
+	play   Playout       // far-end audio to the line
+	ec     *ec.Canceller // line echo canceller while a far end is attached
+	sent   hal.Frame     // what the line was given last tick: the echo reference
 	// The uplink runs keyDelay frames late so that a DTMF digit, which the
 	// detector confirms only some 40 ms after it starts, is removed whole.
 	delay [keyDelay]hal.Frame
@@ -101,6 +110,7 @@ const keyDelay = 5
 // Engine is the media loop. Make one with New.
 type Engine struct {
 	hw     hal.Highway
+	echo   bool
 	log    *slog.Logger
 	rx, tx []hal.Frame
 	chans  []channel
@@ -127,6 +137,7 @@ func New(hw hal.Highway, o Options) *Engine {
 	}
 	e := &Engine{
 		hw:     hw,
+		echo:   o.EchoCancel,
 		log:    o.Log,
 		rx:     make([]hal.Frame, hw.Slots()),
 		tx:     make([]hal.Frame, hw.Slots()),
@@ -170,6 +181,13 @@ func (e *Engine) Close(ch int) error { return e.send(command{op: opClose, ch: ch
 // tone playing; nil stops it. s must not change while it plays.
 func (e *Engine) PlayTone(ch int, s *tone.Spec) error {
 	return e.send(command{op: opTone, ch: ch, spec: s})
+}
+
+// PlayDigit plays a digit the far end sent (a DTMF tone) to the line.
+// While it plays, the channel's detector ignores new keys: what it would
+// hear is the digit's own echo.
+func (e *Engine) PlayDigit(ch int, s *tone.Spec) error {
+	return e.send(command{op: opTone, ch: ch, spec: s, arg: 1})
 }
 
 // Connect cross-connects channels a and b: each line hears the other. A
@@ -273,10 +291,14 @@ func (e *Engine) tick() {
 		// The detector always runs, so a key already down when events are
 		// switched on (the last digit of the number, still sounding when
 		// the far end answers) never shows up as a fresh digit.
+		// Digits are detected on the line input as it comes, before the
+		// echo canceller: the canceller must not shape them. The far end's
+		// digits, regenerated on the line, come back as echo: no key-down
+		// counts while one plays.
 		for _, d := range c.det.Process(c.in[:]) {
 			// Key-down is reported while detection is on; key-up only
 			// for a key whose key-down was reported.
-			if d.Down != !c.key || (d.Down && !c.detect) {
+			if d.Down != !c.key || (d.Down && (!c.detect || (c.regen && c.gen.Active()))) {
 				continue
 			}
 			ev := Event{Ch: i, Digit: d.Digit, Tick: n, Kind: DigitDown}
@@ -292,6 +314,9 @@ func (e *Engine) tick() {
 			} else {
 				e.lost.Add(1)
 			}
+		}
+		if c.ec != nil {
+			c.ec.Process(c.in[:], c.sent[:], c.in[:])
 		}
 		if c.up != nil {
 			p := c.dpos
@@ -316,6 +341,7 @@ func (e *Engine) tick() {
 			*out = hal.Frame{}
 		}
 		c.gen.Mix(out[:])
+		c.sent = *out
 	}
 	if raised {
 		select {
@@ -334,18 +360,19 @@ func (e *Engine) apply(cmd command) {
 		}
 		e.unpeer(cmd.ch)
 		c.open, c.slot, c.detect, c.key = true, cmd.arg, false, false
-		c.up, c.play = nil, nil
+		c.up, c.play, c.ec = nil, nil, nil
 		c.gen.Stop()
 		c.det.Reset()
 	case opClose:
 		if c.open {
 			e.unpeer(cmd.ch)
 			c.open, c.detect, c.key = false, false, false
-			c.up, c.play = nil, nil
+			c.up, c.play, c.ec = nil, nil, nil
 			c.gen.Stop()
 			e.tx[c.slot] = hal.Frame{}
 		}
 	case opTone:
+		c.regen = cmd.arg == 1
 		if cmd.spec == nil {
 			c.gen.Stop()
 		} else {
@@ -364,7 +391,7 @@ func (e *Engine) apply(cmd command) {
 	case opDetect:
 		c.detect = cmd.arg != 0
 	case opAttach:
-		c.up, c.play = cmd.up, cmd.play
+		c.up, c.play, c.ec = cmd.up, cmd.play, cmd.ec
 		c.delay, c.muted = [keyDelay]hal.Frame{}, [keyDelay]bool{}
 	}
 }

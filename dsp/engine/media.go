@@ -2,6 +2,9 @@ package engine
 
 import (
 	"sync/atomic"
+	"time"
+
+	"github.com/openiad/openiad/dsp/ec"
 
 	"github.com/openiad/openiad/dsp/g711"
 	"github.com/openiad/openiad/hal"
@@ -70,11 +73,22 @@ type Playout interface {
 	Play(dst []int16)
 }
 
+// EchoTail is the echo canceller's tail on far-end channels (G.168: 128 ms
+// covers every hybrid of the Annex D models with their bulk delays).
+const EchoTail = 128 * time.Millisecond
+
 // Attach connects the channel to a far end: up receives the line audio
 // (nil for none) and play supplies what the line hears (nil for silence).
-// A cross-connection to another channel takes precedence over play.
+// A cross-connection to another channel takes precedence over play. With
+// an uplink and Options.EchoCancel, the line audio first goes through a
+// line echo canceller (dsp/ec) whose reference is what the engine sends to
+// the line, so the far end does not hear itself back from the hybrid.
 func (e *Engine) Attach(ch int, up *Uplink, play Playout) error {
-	return e.send(command{op: opAttach, ch: ch, up: up, play: play})
+	var canceller *ec.Canceller
+	if up != nil && e.echo {
+		canceller = ec.New(EchoTail) // allocated here, never in the tick
+	}
+	return e.send(command{op: opAttach, ch: ch, up: up, play: play, ec: canceller})
 }
 
 // Detach disconnects the channel from its far end.

@@ -436,7 +436,7 @@ func (g *leg) playDigit(d byte, dur time.Duration) {
 	spec := &tone.Spec{Name: "dtmf " + string(d), Segments: []tone.Segment{{Dur: dur, Tones: []tone.Component{
 		{Freq: dtmfRows[i/4], Level: -8}, {Freq: dtmfCols[i%4], Level: -6},
 	}}}}
-	g.t.o.Engine.PlayTone(g.a.ch, spec)
+	g.t.o.Engine.PlayDigit(g.a.ch, spec)
 }
 
 func (g *leg) close() {
