@@ -15,7 +15,8 @@ run:
 	$(GO) run ./firmware -state ./var
 
 ## test: install what is missing, then lint, cross-build and run every test
-test: deps lint cross fuzz unit
+## (every fuzz target runs its seed corpus from testdata/; `make fuzz` explores)
+test: deps lint cross unit
 
 deps:
 	./tools/ci/deps.sh
@@ -23,6 +24,7 @@ deps:
 unit:
 	$(GO) test -race -count=1 -timeout 20m ./...
 
+## fuzz: explore every fuzz target for FUZZTIME (default 5s) each
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./tools/ci/fuzz.sh
 

@@ -207,7 +207,9 @@ func FuzzRoundTrip(f *testing.F) {
 		p.Forward(y, x)
 		p.Inverse(y, y)
 		for i := range x {
-			if d := float64(y[i])/float64(n) - float64(x[i]); math.Abs(d) > 1e-4*peak*float64(n) {
+			// Relative to the peak, with a floor at float32's smallest
+			// normal number: subnormal inputs lose bits on the way.
+			if d := float64(y[i])/float64(n) - float64(x[i]); math.Abs(d) > 1e-4*peak*float64(n)+1.2e-38 {
 				t.Fatalf("n=%d sample %d: %g after the round trip, want %g", n, i, float64(y[i])/float64(n), x[i])
 			}
 		}
