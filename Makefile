@@ -6,7 +6,7 @@ LDFLAGS  := -s -w -X main.version=$(VERSION)
 OUT      ?= out
 FUZZTIME ?= 5s
 
-.PHONY: all run test unit e2e deps lint cross bench fuzz clean
+.PHONY: all run test test-long unit e2e deps lint cross bench fuzz clean
 
 all: lint test
 
@@ -35,6 +35,10 @@ e2e:
 fuzz:
 	FUZZTIME=$(FUZZTIME) ./tools/ci/fuzz.sh
 
+## test-long: the 30-minute espeak-ng talk-off run of the fax detector
+test-long:
+	$(GO) test -count=1 -run 'TestNoFalseDetectionOnSpeech' ./dsp/fax -long
+
 ## lint: gofmt, go vet (host and ARM), staticcheck
 lint:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
@@ -54,6 +58,8 @@ cross:
 bench: deps
 	@echo "== jitter buffer (ours vs speexdsp) and concealment quality"
 	$(GO) test -count=1 -run 'TestCompareSpeex|TestConcealmentQuality' -v ./testrig/jbtrace | grep -v '^=== '
+	@echo "== caller ID: ours vs spandsp ADSI under noise"
+	$(GO) test -count=1 -run 'TestNoiseMargin' -v ./testrig/spandsp | grep -v '^=== '
 	@echo "== Go benchmarks (ns/op, allocations)"
 	$(GO) test -run '^$$' -bench . -benchmem ./...
 

@@ -25,6 +25,7 @@ need_cmd sox sox
 need_cmd socat socat
 need_cmd pkg-config pkg-config                                         # cgo finds speexdsp through it
 need_cmd espeak-ng espeak-ng                                          # speech for concealment and DTMF talk-off tests
+dpkg -s libspandsp-dev >/dev/null 2>&1 || debs+=(libspandsp-dev)     # spandsp ADSI caller-ID reference (testrig/spandsp)
 dpkg -s libspeexdsp-dev >/dev/null 2>&1 || debs+=(libspeexdsp-dev)   # the C reference for the jitter buffer and echo canceller
 
 if [ ${#debs[@]} -gt 0 ]; then
