@@ -23,13 +23,13 @@ deps:
 
 # Every package under the race detector, except the end-to-end scenarios.
 unit:
-	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v /testrig/scenario)
+	$(GO) test -race -count=1 -timeout 20m $$($(GO) list ./... | grep -v -e /testrig/scenario -e /testrig/browser)
 
-# The end-to-end scenarios run alone: those with real peers (Kamailio,
-# baresip, sipp) run in real time and need the CPU to themselves; the
+# The end-to-end scenarios and the browser test run alone: those with real
+# peers (Kamailio, baresip, sipp, Chromium) run in real time and need the CPU to themselves; the
 # race detector's slowdown would distort real time.
 e2e:
-	$(GO) test -count=1 -p 1 -timeout 20m ./testrig/scenario
+	$(GO) test -count=1 -p 1 -timeout 20m ./testrig/scenario ./testrig/browser
 
 ## fuzz: explore every fuzz target for FUZZTIME (default 5s) each
 fuzz:

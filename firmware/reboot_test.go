@@ -67,7 +67,7 @@ func boot(t *testing.T, ctx context.Context, dir string) (*term, <-chan error) {
 	tm := &term{t: t, keys: keys}
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-sip", "127.0.0.1:0", "-state", dir, "-log-level", "warn"}, in, tm)
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-sip", "127.0.0.1:0", "-web", "127.0.0.1:0", "-web-http", "", "-state", dir, "-log-level", "warn"}, in, tm)
 		in.Close()
 	}()
 	pw := tm.wait(ctx, regexp.MustCompile(`password of this box is\s+([a-z0-9]{4}-[a-z0-9]{4}-[a-z0-9]{4})`))

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -22,6 +23,7 @@ import (
 	"github.com/openiad/openiad/firmware/console/auth"
 	"github.com/openiad/openiad/firmware/logbuf"
 	"github.com/openiad/openiad/firmware/system"
+	"github.com/openiad/openiad/webui"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
@@ -38,6 +40,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	fxs := fs.Int("fxs", 0, "FXS ports wanted from a virtual board (default 4, at most 64)")
 	listen := fs.String("listen", "127.0.0.1:7070", "where the sim board serves its lines to testrig phones")
 	state := fs.String("state", "./var", "folder for configuration, call records and logs")
+	web := fs.String("web", "127.0.0.1:8443", "where the web page listens for HTTPS (\"\" turns it off; on a box \":443\")")
+	webHTTP := fs.String("web-http", "127.0.0.1:8080", "plain-HTTP address that redirects to HTTPS (\"\" for none; on a box \":80\")")
+	webLab := fs.Bool("web-lab", false, "lab bench only: serve the web page over plain HTTP as well, without the redirect")
 	sipAddr := fs.String("sip", "", "where the SIP user agent listens, e.g. 127.0.0.1:5060 (default: every address, on the configured SIP port)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
@@ -124,9 +129,43 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	}
 	conDone := make(chan error, 1)
 	go func() { conDone <- con.Run(ctx) }()
+	webDone := make(chan error, 1)
+	if *web == "" {
+		webDone <- nil
+	} else {
+		page, err := webui.New(webui.Options{
+			Config: sys.Config, Users: users, Status: box, Registration: sys.Trunk.Registration,
+			Logs: logs, Version: version, LineTest: box.LineCheck,
+			TestCall: webui.RingTest(sys.Switch, 30*time.Second), Net: console.SystemNet{},
+			Reboot: reboot, FactoryReset: factoryReset,
+			Log: log, Lab: *webLab,
+		})
+		if err != nil {
+			cancel()
+			<-conDone
+			sys.Wait()
+			return err
+		}
+		cert, _, err := webui.LoadCertificate(filepath.Join(*state, "webui"), nil)
+		if err != nil {
+			cancel()
+			<-conDone
+			sys.Wait()
+			return err
+		}
+		go func() {
+			webDone <- webui.Serve(ctx, page, webui.ServeOptions{HTTPS: *web, HTTP: *webHTTP, Lab: *webLab, Certificate: &cert, Log: log,
+				Ready: func(a, _ net.Addr) {
+					fmt.Fprintf(scr, "web page: https://%s/  (certificate SHA-256 %s)\n", a, webui.Fingerprint(cert))
+				}})
+		}()
+	}
 	<-ctx.Done()
 	if err := <-conDone; err != nil {
 		log.Error("console", "err", err)
+	}
+	if err := <-webDone; err != nil {
+		log.Error("web page", "err", err)
 	}
 	if errors.Is(context.Cause(ctx), errReboot) {
 		err := sys.Wait()

@@ -22,7 +22,7 @@ func TestRunServesPhonesOverTCP(t *testing.T) {
 	pr, pw := io.Pipe()
 	done := make(chan error, 1)
 	go func() {
-		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-sip", "127.0.0.1:0", "-state", t.TempDir(), "-log-level", "warn"}, strings.NewReader(""), pw)
+		done <- run(ctx, []string{"-listen", "127.0.0.1:0", "-sip", "127.0.0.1:0", "-web", "127.0.0.1:0", "-web-http", "", "-state", t.TempDir(), "-log-level", "warn"}, strings.NewReader(""), pw)
 		pw.Close()
 	}()
 	out := bufio.NewScanner(pr)

@@ -15,6 +15,9 @@ var debianPackage = map[string]string{
 	"baresip":  "baresip-core",
 	"sipp":     "sip-tester",
 	"sox":      "sox",
+	"node":     "nodejs",
+	"npm":      "npm",
+	"chromium": "chromium",
 }
 
 var errMissing = errors.New("peers: program not installed")

@@ -23,6 +23,10 @@ need_cmd baresip baresip-core
 need_cmd sipp sip-tester
 need_cmd sox sox
 need_cmd socat socat
+need_cmd chromium chromium                                             # the browser test of the web page
+need_cmd node nodejs
+need_cmd npm npm
+dpkg -s fonts-noto-cjk >/dev/null 2>&1 || debs+=(fonts-noto-cjk)       # Chinese text in screenshots
 need_cmd pkg-config pkg-config                                         # cgo finds speexdsp through it
 need_cmd espeak-ng espeak-ng                                          # speech for concealment and DTMF talk-off tests
 dpkg -s libspandsp-dev >/dev/null 2>&1 || debs+=(libspandsp-dev)     # spandsp ADSI caller-ID reference (testrig/spandsp)
@@ -43,4 +47,11 @@ GOBIN="$(go env GOPATH)/bin"
 if [ ! -x "$GOBIN/staticcheck" ]; then
 	echo "deps: installing staticcheck"
 	go install honnef.co/go/tools/cmd/staticcheck@v0.8.2
+fi
+
+# npm packages of the browser test (playwright-core drives Debian's chromium).
+top="$(cd "$(dirname "$0")/../.." && pwd)"
+if [ ! -d "$top/testrig/browser/node_modules/playwright-core" ]; then
+	echo "deps: installing the browser test's npm packages"
+	(cd "$top/testrig/browser" && npm ci --no-audit --no-fund)
 fi
