@@ -10,6 +10,7 @@ import (
 
 // statusData is the home page.
 type statusData struct {
+	Name    string          `json:"name"` // the device name (config device.name)
 	Version string          `json:"version"`
 	Board   string          `json:"board"`
 	Started time.Time       `json:"started"`
@@ -45,8 +46,8 @@ type portStatus struct {
 var inCall = map[string]bool{"routing": true, "ringback": true, "alerting": true, "connected": true}
 
 func (s *Server) status() statusData {
-	d := statusData{Version: s.o.Version, Ports: []portStatus{}, Calls: []portStatus{}, Alarms: []console.Alarm{}}
 	cfg := s.o.Config.Get()
+	d := statusData{Name: cfg.Device.Name, Version: s.o.Version, Ports: []portStatus{}, Calls: []portStatus{}, Alarms: []console.Alarm{}}
 	if s.o.Status == nil {
 		return d
 	}

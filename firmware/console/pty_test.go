@@ -6,10 +6,14 @@ import (
 	"bufio"
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
 	"log/slog"
+	"net/http"
+	"net/http/cookiejar"
+	"net/http/httptest"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -28,6 +32,7 @@ import (
 	"github.com/openiad/openiad/firmware/console/auth"
 	"github.com/openiad/openiad/firmware/logbuf"
 	"github.com/openiad/openiad/firmware/system"
+	"github.com/openiad/openiad/webui"
 	"golang.org/x/sys/unix"
 )
 
@@ -283,6 +288,9 @@ func TestConsoleOnPTY(t *testing.T) {
 	if got := sys.Config.Get().Device.Name; got != "Field Test" {
 		t.Errorf("the store has device.name %q", got)
 	}
+	if got := jsonStatusName(t, sys, users, box); got != "Field Test" {
+		t.Errorf("the web page's JSON status names the box %q after the console's save", got)
+	}
 	recs, err := sys.Config.Audit(1)
 	if err != nil || len(recs) != 1 || recs[0].Source != config.SourceConsole || recs[0].Who != "admin@ttyS0" || recs[0].Path != "device.name" {
 		t.Errorf("audit trail: %+v, %v", recs, err)
@@ -468,4 +476,43 @@ func TestConsoleOnTerminal(t *testing.T) {
 		t.Errorf("terminal not restored: lflag %#x iflag %#x oflag %#x, want %#x %#x %#x",
 			back.Lflag, back.Iflag, back.Oflag, cooked.Lflag, cooked.Iflag, cooked.Oflag)
 	}
+}
+
+// jsonStatusName logs in to the box's web page (its JSON API, as iadctl
+// does) and returns the device name its status reports.
+func jsonStatusName(t *testing.T, sys *system.System, users *auth.Store, box *console.BoxStatus) string {
+	t.Helper()
+	page, err := webui.New(webui.Options{Config: sys.Config, Users: users, Status: box, Version: "test", Lab: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(page)
+	defer srv.Close()
+	jar, _ := cookiejar.New(nil)
+	c := &http.Client{Jar: jar}
+	req, _ := http.NewRequest("POST", srv.URL+"/login", strings.NewReader(`{"user":"admin","password":"technician"}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Accept", "application/json")
+	res, err := c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	res.Body.Close()
+	if res.StatusCode != http.StatusOK {
+		t.Fatalf("web login: %s", res.Status)
+	}
+	req, _ = http.NewRequest("GET", srv.URL+"/", nil)
+	req.Header.Set("Accept", "application/json")
+	res, err = c.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var st struct {
+		Name string `json:"name"`
+	}
+	if err := json.NewDecoder(res.Body).Decode(&st); err != nil {
+		t.Fatalf("JSON status: %s: %v", res.Status, err)
+	}
+	return st.Name
 }
