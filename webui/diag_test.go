@@ -36,11 +36,11 @@ type fakeProber struct{}
 
 func (p *fakeProber) Echo(ctx context.Context, dst netip.Addr, ttl, seq int, timeout time.Duration) (console.Reply, error) {
 	if dst != netip.MustParseAddr("192.0.2.1") {
-		time.Sleep(timeout) // virtual time in the bubble
+		<-time.After(timeout) // no reply: the probe times out (virtual time in the bubble)
 		return console.Reply{Kind: console.Timeout}, nil
 	}
 	if seq == 2 && ttl == 0 {
-		time.Sleep(timeout)
+		<-time.After(timeout)
 		return console.Reply{Kind: console.Timeout}, nil
 	}
 	if ttl > 0 && ttl < 3 {

@@ -45,17 +45,20 @@ type fakePin struct {
 	levels []gpio.Level
 }
 
-func (p *fakePin) String() string                         { return "fake" }
-func (p *fakePin) Halt() error                            { return nil }
-func (p *fakePin) Name() string                           { return "fake" }
-func (p *fakePin) Number() int                            { return -1 }
-func (p *fakePin) Function() string                       { return "" }
-func (p *fakePin) In(gpio.Pull, gpio.Edge) error          { return nil }
-func (p *fakePin) Read() gpio.Level                       { return gpio.High }
-func (p *fakePin) Pull() gpio.Pull                        { return gpio.PullUp }
-func (p *fakePin) DefaultPull() gpio.Pull                 { return gpio.PullUp }
-func (p *fakePin) PWM(gpio.Duty, physic.Frequency) error  { return nil }
-func (p *fakePin) WaitForEdge(timeout time.Duration) bool { time.Sleep(timeout); return false }
+func (p *fakePin) String() string                        { return "fake" }
+func (p *fakePin) Halt() error                           { return nil }
+func (p *fakePin) Name() string                          { return "fake" }
+func (p *fakePin) Number() int                           { return -1 }
+func (p *fakePin) Function() string                      { return "" }
+func (p *fakePin) In(gpio.Pull, gpio.Edge) error         { return nil }
+func (p *fakePin) Read() gpio.Level                      { return gpio.High }
+func (p *fakePin) Pull() gpio.Pull                       { return gpio.PullUp }
+func (p *fakePin) DefaultPull() gpio.Pull                { return gpio.PullUp }
+func (p *fakePin) PWM(gpio.Duty, physic.Frequency) error { return nil }
+
+// WaitForEdge: the transcript's chip never interrupts, so every wait runs
+// out its timeout.
+func (p *fakePin) WaitForEdge(timeout time.Duration) bool { <-time.After(timeout); return false }
 func (p *fakePin) Out(l gpio.Level) error {
 	p.mu.Lock()
 	defer p.mu.Unlock()
