@@ -15,31 +15,15 @@ package cref
 
 import (
 	"errors"
-	"os"
+	"github.com/openiad/openiad/testrig/peers"
 )
 
 // ErrUnavailable says the C reference is not built into this binary.
 var ErrUnavailable = errors.New("cref: C reference not available")
 
-// TB is the part of testing.TB that Need uses.
-type TB interface {
-	Helper()
-	Fatalf(format string, args ...any)
-	Skipf(format string, args ...any)
-}
-
-// Need checks that the C references are built in. When they are not, the
-// test fails under CI=true (a missing reference is a failure there) and is
-// skipped otherwise, both with the install hint.
-func Need(t TB) {
+// Need checks that the C references are built in; see peers.Require for what happens
+// when it cannot.
+func Need(t peers.TB) {
 	t.Helper()
-	err := Available()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%v (CI=true: a missing reference is a failure)", err)
-		return
-	}
-	t.Skipf("%v", err)
+	peers.Require(t, Available())
 }

@@ -67,6 +67,15 @@ func CI() bool { return os.Getenv("CI") == "true" }
 func Need(t TB, programs ...string) {
 	t.Helper()
 	_, err := Missing(programs...)
+	Require(t, err)
+}
+
+// Require is the one rule for anything a test needs from the machine (a
+// program, a C library, a tool): when err says it is missing, the test
+// fails under CI=true, where a missing peer is a failure, and is skipped
+// otherwise; err should say how to install it.
+func Require(t TB, err error) {
+	t.Helper()
 	if err == nil {
 		return
 	}

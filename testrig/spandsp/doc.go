@@ -18,7 +18,7 @@ package spandsp
 
 import (
 	"errors"
-	"os"
+	"github.com/openiad/openiad/testrig/peers"
 )
 
 // ErrUnavailable says spandsp cannot be used in this binary or on this
@@ -56,25 +56,9 @@ type Message struct {
 	Split  int     // adsi_next_field's final return: -1 (end) or -2 (corrupt)
 }
 
-// TB is the part of testing.TB that Need uses.
-type TB interface {
-	Helper()
-	Fatalf(format string, args ...any)
-	Skipf(format string, args ...any)
-}
-
-// Need checks that spandsp can be used. When it cannot, the test fails under
-// CI=true (a missing reference is a failure there) and is skipped otherwise,
-// both with the install hint.
-func Need(t TB) {
+// Need checks that spandsp can be used; see peers.Require for what happens
+// when it cannot.
+func Need(t peers.TB) {
 	t.Helper()
-	err := Available()
-	if err == nil {
-		return
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%v (CI=true: a missing reference is a failure)", err)
-		return
-	}
-	t.Skipf("%v", err)
+	peers.Require(t, Available())
 }
