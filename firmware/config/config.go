@@ -9,7 +9,7 @@ import (
 
 // SchemaVersion is the version of the configuration document this firmware
 // writes. Documents with a lower version are migrated on load.
-const SchemaVersion = 2
+const SchemaVersion = 3
 
 // Source says through which face of the box a change arrived.
 type Source string
@@ -45,6 +45,10 @@ type Config struct {
 	Ports    []Port   `json:"ports"`
 	DialPlan DialPlan `json:"dialPlan"`
 	SIP      SIP      `json:"sip"`
+	Network  Network  `json:"network"`
+	Time     Time     `json:"time"`
+	Syslog   Syslog   `json:"syslog"`
+	CWMP     CWMP     `json:"cwmp"`
 	// Locks holds the carrier-locked fields, keyed by field path as used
 	// in Change.Path and FieldError.Field ("device.country",
 	// "ports[0].extension"). A lock on a path covers everything below it.
@@ -136,6 +140,7 @@ func Default(fxs int) Config {
 		},
 		SIP: SIP{Port: 5060, Profiles: []SIPProfile{DefaultSIPProfile()}},
 	}
+	defaultManagement(&c)
 	width := len(fmt.Sprint(fxs))
 	width = max(width, 2)
 	for i := 1; i <= fxs; i++ {
@@ -162,6 +167,14 @@ func (c *Config) Clone() Config {
 		p.Registrars = slices.Clone(p.Registrars)
 		p.OutboundProxies = slices.Clone(p.OutboundProxies)
 		p.Codecs = slices.Clone(p.Codecs)
+	}
+	d.Network.DNS = slices.Clone(c.Network.DNS)
+	if d.Network.DNS == nil {
+		d.Network.DNS = []string{}
+	}
+	d.Time.NTPServers = slices.Clone(c.Time.NTPServers)
+	if d.Time.NTPServers == nil {
+		d.Time.NTPServers = []string{}
 	}
 	d.Locks = maps.Clone(c.Locks)
 	if d.Locks == nil {

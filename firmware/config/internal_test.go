@@ -118,3 +118,29 @@ func TestMigrateSchema1AddsSIP(t *testing.T) {
 		t.Fatalf("migration did not add the SIP defaults: %+v", c.SIP)
 	}
 }
+
+func TestMigrateSchema2AddsManagement(t *testing.T) {
+	old := Default(2)
+	old.Device.Name = "shop"
+	b, err := json.Marshal(old)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"network", "time", "syslog", "cwmp"} {
+		delete(doc, k)
+	}
+	doc["schema"] = 2
+	b, _ = json.Marshal(doc)
+	c, err := Parse(b)
+	if err != nil {
+		t.Fatalf("schema 2 document refused: %v", err)
+	}
+	if c.Device.Name != "shop" || c.Network.Mode != NetDHCP || c.Time.Zone != "Asia/Shanghai" ||
+		c.Syslog.Server != "" || c.CWMP.Enabled || c.CWMP.ConnectionRequestPort != 7547 {
+		t.Fatalf("migration lost data or defaults: %+v", c)
+	}
+}

@@ -28,6 +28,26 @@ type migration func(doc map[string]any) error
 // Adding an optional field with a zero-value meaning needs no migration.
 var migrations = map[int]migration{
 	1: addSIP,
+	2: addManagement,
+}
+
+// addManagement: schema 3 added the WAN, time, syslog and TR-069 sections,
+// at their factory values.
+func addManagement(doc map[string]any) error {
+	var c Config
+	defaultManagement(&c)
+	for key, v := range map[string]any{"network": c.Network, "time": c.Time, "syslog": c.Syslog, "cwmp": c.CWMP} {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		var m map[string]any
+		if err := json.Unmarshal(b, &m); err != nil {
+			return err
+		}
+		doc[key] = m
+	}
+	return nil
 }
 
 // addSIP: schema 2 added the carrier (SIP) settings: the factory profile,

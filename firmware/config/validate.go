@@ -140,6 +140,7 @@ func (c *Config) Validate() error {
 	}
 
 	c.validateSIP(bad)
+	c.validateManagement(bad)
 
 	// locks
 	for _, k := range sortedKeys(c.Locks) {

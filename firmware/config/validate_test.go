@@ -128,6 +128,37 @@ func TestValidate(t *testing.T) {
 			c.Locks[`x["a.b"][3]`] = config.Lock{By: config.SourceCWMP}
 		}, nil},
 		{"too many ports", func(c *config.Config) { *c = config.Default(65) }, []want{{"ports", "at most 64"}}},
+		{"static wan", func(c *config.Config) {
+			c.Network = config.Network{Mode: "static", Address: "192.0.2.10/24", Gateway: "192.0.2.1", DNS: []string{"192.0.2.53"}, Hostname: "iad-1", VLAN: 100, MTU: 1492}
+		}, nil},
+		{"static wan without address", func(c *config.Config) { c.Network.Mode = "static" }, []want{
+			{"network.address", "IPv4 address with prefix length"}, {"network.gateway", "must be an IPv4 address"}}},
+		{"wan mode", func(c *config.Config) { c.Network.Mode = "pppoe" }, []want{{"network.mode", "must be one of dhcp, static"}}},
+		{"gateway outside subnet", func(c *config.Config) {
+			c.Network = config.Network{Mode: "static", Address: "192.0.2.10/24", Gateway: "198.51.100.1", Hostname: "iad"}
+		}, []want{{"network.gateway", "not in the WAN subnet 192.0.2.0/24"}}},
+		{"network address as host", func(c *config.Config) {
+			c.Network = config.Network{Mode: "static", Address: "192.0.2.0/24", Gateway: "192.0.2.1", Hostname: "iad"}
+		}, []want{{"network.address", "network address"}}},
+		{"dns", func(c *config.Config) { c.Network.DNS = []string{"8.8.8.8", "dns.example"} }, []want{{"network.dns[1]", "IPv4 address"}}},
+		{"vlan", func(c *config.Config) { c.Network.VLAN = 4095 }, []want{{"network.vlan", "1 to 4094"}}},
+		{"mtu", func(c *config.Config) { c.Network.MTU = 9000 }, []want{{"network.mtu", "576 to 1500"}}},
+		{"hostname", func(c *config.Config) { c.Network.Hostname = "-bad_name" }, []want{{"network.hostname", "not a host name"}}},
+		{"ntp server", func(c *config.Config) { c.Time.NTPServers = []string{"ntp.example.cn", "bad host"} }, []want{{"time.ntpServers[1]", "not a host name"}}},
+		{"time zone", func(c *config.Config) { c.Time.Zone = "Mars/Olympus" }, []want{{"time.zone", "not a known time zone"}}},
+		{"time zone path", func(c *config.Config) { c.Time.Zone = "../../etc/passwd" }, []want{{"time.zone", "IANA zone"}}},
+		{"syslog", func(c *config.Config) {
+			c.Syslog = config.Syslog{Server: "log.example.net:70000", Protocol: "tls", Level: "trace"}
+		}, []want{{"syslog.server", "bad port"}, {"syslog.protocol", "one of udp, tcp"}, {"syslog.level", "one of debug, info, warn, error"}}},
+		{"acs url", func(c *config.Config) { c.CWMP.Enabled = true; c.CWMP.URL = "ftp://acs.example.net" }, []want{{"cwmp.url", "http:// or https://"}}},
+		{"acs url with password", func(c *config.Config) { c.CWMP.URL = "https://u:p@acs.example.net/" }, []want{{"cwmp.url", "without credentials"}}},
+		{"acs enabled", func(c *config.Config) { c.CWMP.Enabled = true; c.CWMP.URL = "https://acs.example.net:7547/cwmp" }, nil},
+		{"periodic interval", func(c *config.Config) { c.CWMP.PeriodicInterval = config.Duration(10 * time.Second) }, []want{{"cwmp.periodicInterval", "between 30s"}}},
+		{"cwmp credentials", func(c *config.Config) { c.CWMP.Password = "a\r\nb" }, []want{{"cwmp.password", "control characters"}}},
+		{"ca certs", func(c *config.Config) { c.CWMP.CACerts = "not pem" }, []want{{"cwmp.caCerts", "no PEM"}}},
+		{"data model", func(c *config.Config) { c.CWMP.DataModel = "tr098" }, []want{{"cwmp.dataModel", "tr104v2, tr104v1"}}},
+		{"retry", func(c *config.Config) { c.CWMP.RetryIntervalMultiplier = 999; c.CWMP.RetryMinimumWait = 0 }, []want{
+			{"cwmp.retryMinimumWait", "between 1s"}, {"cwmp.retryIntervalMultiplier", "between 1000"}}},
 		{"several at once", func(c *config.Config) {
 			c.Device.Country = ""
 			c.Ports[1].Extension = "x"
