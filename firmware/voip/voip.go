@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/openiad/openiad/dsp/engine"
@@ -228,16 +229,44 @@ type leg struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 
-	mu      sync.Mutex
-	neg     sdp.Negotiated
-	flowing bool
-	closed  bool
+	mu       sync.Mutex
+	neg      sdp.Negotiated
+	flowing  bool // the media is attached to the line's engine channel
+	released bool // the line let go of the call (Hangup): the channel is no longer ours
+	closed   bool
+	jb       *jitter.Buffer // set once media flows
+
+	// hearing is whether the negotiated direction receives audio: on hold
+	// (inactive, sendonly) the far end's packets are dropped and the phone
+	// hears silence, not the buffer's concealment and comfort noise.
+	hearing atomic.Bool
 }
 
 func (g *leg) Events() <-chan line.LegEvent { return g.events }
 func (g *leg) Ringing() error               { return g.call.Ringing() }
 func (g *leg) Answer() error                { return g.call.Answer(g.local) }
-func (g *leg) Hangup() error                { return g.call.Hangup() }
+
+// Hangup ends the call. The line's channel is given back at once: the
+// line plays its own tones on it and may start another call on it before
+// the call is over on the SIP side (a CANCEL waits for its 487, up to
+// 32 s).
+func (g *leg) Hangup() error {
+	g.detach(true)
+	return g.call.Hangup()
+}
+
+// detach takes the media off the line's channel if it is on it; released
+// says the line has let go of the call, which keeps it off.
+func (g *leg) detach(released bool) {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	g.released = g.released || released
+	if g.flowing {
+		g.flowing = false
+		g.t.o.Engine.Detach(g.a.ch) // queues a command: does not block
+	}
+}
+
 func (g *leg) Flash() error {
 	g.mu.Lock()
 	n, on := g.neg, g.flowing
@@ -334,12 +363,17 @@ func cause(c ua.Cause) line.Cause {
 // media (re)starts the RTP flow with what was negotiated.
 func (g *leg) media(n sdp.Negotiated) {
 	g.stream.Start(n.Remote, n)
+	g.hearing.Store(n.Dir.Receives())
 	g.mu.Lock()
+	defer g.mu.Unlock()
 	g.neg = n
-	start := !g.flowing
-	g.flowing = true
-	g.mu.Unlock()
-	if !start {
+	if g.released {
+		return // the line hung up meanwhile: its channel is not ours
+	}
+	if g.flowing {
+		if !n.Dir.Receives() {
+			g.jb.Reset() // on hold: silence until the far end sends again
+		}
 		return
 	}
 	law := g711.ALaw
@@ -352,10 +386,13 @@ func (g *leg) media(n sdp.Negotiated) {
 		return
 	}
 	up := engine.NewUplink(law, 16)
+	// Under g.mu, so that a Hangup (detach) cannot come between: the
+	// engine takes the commands in this order.
 	if err := g.t.o.Engine.Attach(g.a.ch, up, jb); err != nil {
 		g.t.log.Error("voip: attach media", "err", err)
 		return
 	}
+	g.flowing, g.jb = true, jb
 	go g.send(up, n.PTime)
 	go g.receive(jb, n.Codec.PT)
 	go g.heard()
@@ -394,6 +431,9 @@ func (g *leg) receive(jb *jitter.Buffer, pt uint8) {
 		if err := g.stream.Receive(g.ctx, &p); err != nil {
 			return
 		}
+		if !g.hearing.Load() {
+			continue // we said we do not receive (hold): RFC 3264 §5.1
+		}
 		switch p.PT {
 		case 13:
 			jb.PutCN(p.Seq, p.TS, p.SSRC, p.Payload, p.At)
@@ -430,6 +470,12 @@ func (g *leg) playDigit(d byte, dur time.Duration) {
 	if i < 0 {
 		return
 	}
+	g.mu.Lock()
+	released := g.released
+	g.mu.Unlock()
+	if released {
+		return // the channel may be another call's by now
+	}
 	if dur < 40*time.Millisecond || dur > 2*time.Second {
 		dur = 100 * time.Millisecond
 	}
@@ -446,11 +492,8 @@ func (g *leg) close() {
 		return
 	}
 	g.closed = true
-	flowing := g.flowing
 	g.mu.Unlock()
-	if flowing {
-		g.t.o.Engine.Detach(g.a.ch)
-	}
+	g.detach(false)
 	g.cancel()
 	g.stream.Close()
 }

@@ -325,10 +325,14 @@ func (r *registration) registered(q *regReq, res *sip.Response) {
 	if r.l.prof.KeepAlive > 0 {
 		resetTimer(r.kaTimer, r.l.prof.KeepAlive)
 	}
-	if t.path != 0 {
-		resetTimer(r.fbTimer, r.l.prof.Failback)
-	} else {
+	switch {
+	case t.path == 0:
 		r.fbTimer.Stop()
+	case prev != r.bound:
+		// Just moved away from the primary: probe it every Failback. A
+		// refresh here leaves the probe's clock alone, or refreshes more
+		// frequent than Failback would hold the fail-back off for ever.
+		resetTimer(r.fbTimer, r.l.prof.Failback)
 	}
 	if prev >= 0 && prev != r.bound {
 		old := r.targets[prev]
@@ -447,7 +451,11 @@ func (r *registration) onKeepAlive(ev txEvent) {
 
 // failbackProbe asks the primary whether it is back.
 func (r *registration) failbackProbe() {
-	if r.bound < 0 || r.probe != nil || r.pending != nil || len(r.targets) == 0 {
+	if r.bound < 0 || r.probe != nil || len(r.targets) == 0 {
+		return
+	}
+	if r.pending != nil { // a refresh is in flight: probe right after it
+		resetTimer(r.fbTimer, time.Second)
 		return
 	}
 	r.probe = r.options(r.targets[0])
@@ -458,8 +466,12 @@ func (r *registration) onProbe(ev txEvent) {
 		return
 	}
 	r.probe = nil
-	if ev.err != nil || r.bound < 0 || r.pending != nil {
+	if ev.err != nil || r.bound < 0 {
 		resetTimer(r.fbTimer, r.l.prof.Failback)
+		return
+	}
+	if r.pending != nil { // the primary answers, but a refresh is in flight
+		resetTimer(r.fbTimer, time.Second)
 		return
 	}
 	r.u.log.Info("sip: primary answers again, failing back", "line", r.l.id, "server", r.targets[0].String())

@@ -252,6 +252,61 @@ func TestRegisterFailoverAndFailback(t *testing.T) {
 	})
 }
 
+// Refreshes at the secondary more frequent than the fail-back probe must
+// not hold the probe off: granted 60 s, the line refreshes every 30 s and
+// still probes the primary every 60 s.
+func TestRegisterFailbackWithShortRefresh(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		n := memnet.New()
+		users := map[string]string{"201": alice.Password}
+		primary := newRegistrar(t, n.MustListen(regAddr), users)
+		secondary := newRegistrar(t, n.MustListen(reg2), users)
+		secondary.max = 60 * time.Second
+		var mu sync.Mutex
+		dead := true
+		n.SetFilter(func(p memnet.Packet) bool {
+			mu.Lock()
+			defer mu.Unlock()
+			return !(dead && (p.To.String() == regAddr || p.From.String() == regAddr))
+		})
+		u, _ := startUA(t, n.MustListen(uaAddr), Options{})
+		p := Profile{Registrars: []string{regAddr, reg2}, Timeout: 8 * time.Second, Failback: 60 * time.Second}
+		l, _ := u.AddLine(1, alice, p, nil)
+		if s := waitReg(t, l, RegRegistered, 20*time.Second); s.Path != 1 {
+			t.Fatalf("registered at %s path %d, want the secondary", s.Server, s.Path)
+		}
+		mu.Lock()
+		dead = false
+		mu.Unlock()
+		back := time.Now()
+		deadline := time.After(3 * time.Minute) // refreshes change the state every 30 s
+		for l.Registration().Path != 0 {
+			select {
+			case <-l.RegChanges():
+			case <-deadline:
+				t.Fatalf("no fail-back within 3 min: %+v", l.Registration())
+			}
+		}
+		if d := time.Since(back); d > 61*time.Second {
+			t.Errorf("fail-back after %v, want within the 60 s probe period", d)
+		}
+		refreshes := 0
+		for _, s := range secondary.seen() {
+			if s.status == 200 {
+				refreshes++
+			}
+		}
+		if refreshes < 2 {
+			t.Errorf("%d registrations at the secondary, want the first and at least one refresh", refreshes)
+		}
+		synctest.Wait()
+		advance(time.Second)
+		if _, ok := primary.binding("201"); !ok {
+			t.Error("no binding on the primary")
+		}
+	})
+}
+
 func TestRegisterServiceUnavailableFailsOver(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		n := memnet.New()

@@ -66,8 +66,15 @@ func pattern(s *tone.Spec) []signal.Period {
 // cadence within CadenceTol over the whole recording.
 func ExpectTone(t *testing.T, rec []int16, s *tone.Spec, what string) {
 	t.Helper()
+	fs, _ := freqs(s)
+	expectPeriods(t, rec, s, signal.Cadence(rec, fs, onThresh), what)
+}
+
+// expectPeriods checks rec against the tone s, given the on/off periods
+// found in it.
+func expectPeriods(t *testing.T, rec []int16, s *tone.Spec, periods []signal.Period, what string) {
+	t.Helper()
 	fs, levels := freqs(s)
-	periods := signal.Cadence(rec, fs, onThresh)
 	want := pattern(s)
 	if want == nil {
 		if len(periods) != 1 || !periods[0].On {
