@@ -32,8 +32,20 @@ var migrations = map[int]migration{
 }
 
 // addManagement: schema 3 added the WAN, time, syslog and TR-069 sections,
-// at their factory values.
+// at their factory values, and the registration timeout and fail-back
+// interval of each SIP profile.
 func addManagement(doc map[string]any) error {
+	def := DefaultSIPProfile()
+	if sip, ok := doc["sip"].(map[string]any); ok {
+		if profs, ok := sip["profiles"].([]any); ok {
+			for _, p := range profs {
+				if m, ok := p.(map[string]any); ok {
+					m["registerTimeout"] = def.RegisterTimeout.String()
+					m["failback"] = def.Failback.String()
+				}
+			}
+		}
+	}
 	var c Config
 	defaultManagement(&c)
 	for key, v := range map[string]any{"network": c.Network, "time": c.Time, "syslog": c.Syslog, "cwmp": c.CWMP} {

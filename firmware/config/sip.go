@@ -32,19 +32,25 @@ type SIPProfile struct {
 	OutboundProxies []string `json:"outboundProxies"`
 	Transport       string   `json:"transport"` // "udp" or "tcp"
 	RegisterExpires Duration `json:"registerExpires"`
-	RetryMin        Duration `json:"retryMin"`  // first back-off after a failed registration
-	RetryMax        Duration `json:"retryMax"`  // the back-off never grows past this
-	KeepAlive       string   `json:"keepAlive"` // "off", "crlf" or "options"
-	KeepAliveEvery  Duration `json:"keepAliveEvery"`
-	SessionExpires  Duration `json:"sessionExpires"` // RFC 4028; 0 turns session timers off
-	PRACK           string   `json:"prack"`          // "off", "supported" or "required"
-	Codecs          []string `json:"codecs"`         // in preference order: "PCMA", "PCMU"
-	PTime           Duration `json:"ptime"`          // 10, 20 or 30 ms
-	DTMF            string   `json:"dtmf"`           // "rfc4733", "info" or "inband"
-	Flash           string   `json:"flash"`          // hook-flash as "rfc4733" (event 16) or "info"
-	DigitMap        string   `json:"digitMap"`       // RFC 3435 digit map of numbers sent to the carrier
-	RTPPortMin      int      `json:"rtpPortMin"`
-	RTPPortMax      int      `json:"rtpPortMax"`
+	RetryMin        Duration `json:"retryMin"` // first back-off after a failed registration
+	RetryMax        Duration `json:"retryMax"` // the back-off never grows past this
+	// RegisterTimeout is how long a REGISTER or keep-alive may go
+	// unanswered before the server counts as dead and the next is tried.
+	RegisterTimeout Duration `json:"registerTimeout"`
+	// Failback is how often the primary is probed while a line is
+	// registered at a fail-over server.
+	Failback       Duration `json:"failback"`
+	KeepAlive      string   `json:"keepAlive"` // "off", "crlf" or "options"
+	KeepAliveEvery Duration `json:"keepAliveEvery"`
+	SessionExpires Duration `json:"sessionExpires"` // RFC 4028; 0 turns session timers off
+	PRACK          string   `json:"prack"`          // "off", "supported" or "required"
+	Codecs         []string `json:"codecs"`         // in preference order: "PCMA", "PCMU"
+	PTime          Duration `json:"ptime"`          // 10, 20 or 30 ms
+	DTMF           string   `json:"dtmf"`           // "rfc4733", "info" or "inband"
+	Flash          string   `json:"flash"`          // hook-flash as "rfc4733" (event 16) or "info"
+	DigitMap       string   `json:"digitMap"`       // RFC 3435 digit map of numbers sent to the carrier
+	RTPPortMin     int      `json:"rtpPortMin"`
+	RTPPortMax     int      `json:"rtpPortMax"`
 }
 
 // PortSIP is the carrier account of one port.
@@ -75,6 +81,8 @@ func DefaultSIPProfile() SIPProfile {
 		RegisterExpires: Duration(time.Hour),
 		RetryMin:        Duration(30 * time.Second),
 		RetryMax:        Duration(30 * time.Minute),
+		RegisterTimeout: Duration(10 * time.Second),
+		Failback:        Duration(time.Minute),
 		KeepAlive:       "crlf",
 		KeepAliveEvery:  Duration(30 * time.Second),
 		SessionExpires:  Duration(30 * time.Minute),
@@ -174,6 +182,8 @@ func (c *Config) validateSIP(bad func(field, format string, args ...any)) {
 			{".retryMin", p.RetryMin, time.Second, time.Hour},
 			{".retryMax", p.RetryMax, time.Second, 24 * time.Hour},
 			{".keepAliveEvery", p.KeepAliveEvery, 5 * time.Second, 10 * time.Minute},
+			{".registerTimeout", p.RegisterTimeout, time.Second, 32 * time.Second},
+			{".failback", p.Failback, 5 * time.Second, 24 * time.Hour},
 		} {
 			if v := l.v.D(); v < l.min || v > l.max {
 				bad(f+l.field, "is %v, must be between %v and %v", v, l.min, l.max)
