@@ -159,6 +159,7 @@ const (
 	cmdResume
 	cmdFlash
 	cmdShutdown
+	cmdOffer
 )
 
 type command struct {
@@ -210,6 +211,15 @@ func (c *Call) Hold() error { return c.command(command{kind: cmdHold}) }
 
 // Resume takes the far end off hold (re-INVITE, sendrecv).
 func (c *Call) Resume() error { return c.command(command{kind: cmdResume}) }
+
+// Reoffer replaces the local media (codecs, ptime, telephone-event) and
+// offers it to the far end in a re-INVITE once the call is up and no
+// other offer is in flight: a fax or modem call moves to plain G.711
+// this way. EvMedia follows with what was negotiated (or, if refused,
+// the media as it was).
+func (c *Call) Reoffer(media sdp.Local) error {
+	return c.command(command{kind: cmdOffer, media: media})
+}
 
 // Flash sends a hook-flash as an INFO (Profile.FlashInfo says how).
 func (c *Call) Flash() error { return c.command(command{kind: cmdFlash}) }
@@ -275,6 +285,7 @@ func (l *Line) Call(ctx context.Context, number string, media sdp.Local) (*Call,
 	c.caller = Party{Number: l.acc.User, Name: l.acc.DisplayName}
 	st := c.st
 	st.target = t
+	st.tr = t.tr
 	st.localTag = sip.GenerateTagN(10)
 	c.id = sip.GenerateTagN(24) + "@openiad"
 	c.key = dialogKey(c.id, st.localTag)

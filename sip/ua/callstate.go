@@ -64,7 +64,9 @@ type callState struct {
 
 	phase    phase
 	target   target
+	tr       string // the call's transport: the line's (outgoing), the INVITE's (incoming)
 	destAddr netip.AddrPort
+	destTr   string // transport towards destAddr (see dest)
 
 	localTag, remoteTag   string
 	localURI, remoteURI   sip.Uri
@@ -107,6 +109,7 @@ type callState struct {
 	localHold   bool
 	remoteHold  bool
 	wantHold    bool
+	wantOffer   bool // Reoffer changed local: a re-INVITE is due
 
 	// re-INVITEs
 	reinvRef   *reqRef
@@ -294,6 +297,12 @@ func (st *callState) onCommand(cmd command) {
 	case cmdHold, cmdResume:
 		st.wantHold = cmd.kind == cmdHold
 		st.syncHold()
+	case cmdOffer:
+		l := cmd.media
+		l.Addr, l.Port, l.Dir = st.local.Addr, st.local.Port, st.local.Dir
+		st.local = l
+		st.wantOffer = true
+		st.syncHold()
 	case cmdFlash:
 		if st.phase == phUp {
 			st.sendFlash()
@@ -365,7 +374,7 @@ func (st *callState) startOutgoing(c *Call) {
 func (st *callState) sendInvite() {
 	l := st.l
 	t := st.target
-	req := st.u.newRequest(sip.INVITE, *st.remoteURI.Clone(), t.addr)
+	req := st.u.newRequest(sip.INVITE, *st.remoteURI.Clone(), t.addr, t.tr)
 	from := &sip.FromHeader{DisplayName: st.localName, Address: st.localURI, Params: sip.NewParams()}
 	from.Params.Add("tag", st.localTag)
 	req.AppendHeader(from)
@@ -374,7 +383,7 @@ func (st *callState) sendInvite() {
 	req.AppendHeader(&cid)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: st.nextCSeq(), MethodName: sip.INVITE})
 	addRoute(req, t)
-	req.AppendHeader(&sip.ContactHeader{Address: l.contactFor(t.addr)})
+	req.AppendHeader(&sip.ContactHeader{Address: l.contactFor(t.addr, t.tr)})
 	req.AppendHeader(sip.NewHeader("Allow", allowed))
 	req.AppendHeader(sip.NewHeader("Supported", st.supportedTags()))
 	if l.prof.PRACK == PRACKRequired {
@@ -692,6 +701,10 @@ func (u *UA) incoming(req *sip.Request, tx *sip.ServerTx) {
 	req.To().Params.Add("tag", st.localTag)
 	c.key = dialogKey(c.id, st.localTag)
 	st.srvTx, st.srvInv = tx, req
+	st.tr = trUDP
+	if sip.IsReliable(req.Transport()) {
+		st.tr = trTCP // the only reliable transport we serve
+	}
 	st.remoteOffer = offer
 	from := req.From()
 	st.remoteTag, _ = from.Params.Get("tag")
@@ -1120,13 +1133,14 @@ func (st *callState) onPrack(req *sip.Request, tx sip.ServerTransaction) {
 // syncHold sends a re-INVITE when the hold state wanted differs from the
 // one in force, once nothing else is in flight.
 func (st *callState) syncHold() {
-	if st.phase != phUp || st.reinvRef != nil || st.srvPending || st.wantHold == st.localHold {
+	if st.phase != phUp || st.reinvRef != nil || st.srvPending || (st.wantHold == st.localHold && !st.wantOffer) {
 		return
 	}
 	op := opResume
 	if st.wantHold {
 		op = opHold
 	}
+	st.wantOffer = false // every re-INVITE offers st.local as it is now
 	st.sendReinvite(op)
 }
 

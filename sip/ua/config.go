@@ -40,7 +40,7 @@ func (a Account) authUser() string {
 
 // Keep-alive methods for Profile.KeepAliveMethod.
 const (
-	KeepAliveCRLF    = "crlf"    // a double CRLF datagram (RFC 5626 style ping without pong)
+	KeepAliveCRLF    = "crlf"    // a double CRLF: over UDP a datagram (no pong); over TCP a RFC 5626 ping that wants a pong
 	KeepAliveOptions = "options" // an OPTIONS request; no answer counts as a dead server
 )
 
@@ -68,7 +68,12 @@ type Profile struct {
 	// loose Route to it); entry i pairs with registrar i (the last entry
 	// serves the rest).
 	OutboundProxy []string
-	// Transport is "udp" (the only one supported now).
+	// Transport is "udp" (default) or "tcp": how the line's requests
+	// travel (Via, Contact ;transport=tcp, DNS SRV _sip._tcp). Over TCP a
+	// line keeps one connection per server and reuses it, keep-alive is
+	// CRLFCRLF on it (RFC 5626 §4.4.1, a pong expected within Timeout, at
+	// most 10 s) or OPTIONS, and a dropped connection counts as a dead
+	// server (fail-over, re-register).
 	Transport string
 
 	Expires  time.Duration // registration lifetime asked for; 3600 s
@@ -120,6 +125,7 @@ func (p Profile) withDefaults() Profile {
 	if p.SessionExpires > 0 && p.SessionExpires < p.MinSE {
 		p.SessionExpires = p.MinSE
 	}
+	p.Transport = strings.ToLower(strings.TrimSpace(p.Transport))
 	if p.Transport == "" {
 		p.Transport = "udp"
 	}
@@ -136,8 +142,8 @@ func (p Profile) withDefaults() Profile {
 }
 
 func (p Profile) validate() error {
-	if !strings.EqualFold(p.Transport, "udp") {
-		return fmt.Errorf("%w: transport %q (only udp)", errConfig, p.Transport)
+	if p.Transport != "udp" && p.Transport != "tcp" {
+		return fmt.Errorf("%w: transport %q (udp or tcp)", errConfig, p.Transport)
 	}
 	switch p.KeepAliveMethod {
 	case KeepAliveCRLF, KeepAliveOptions:
@@ -161,3 +167,17 @@ func (p Profile) validate() error {
 	}
 	return nil
 }
+
+// sipTransport is the transport name of a profile as sipgo and Via spell it.
+func (p Profile) sipTransport() string {
+	if p.Transport == "tcp" {
+		return trTCP
+	}
+	return trUDP
+}
+
+// Transports as Via and sipgo spell them.
+const (
+	trUDP = "UDP"
+	trTCP = "TCP"
+)

@@ -2,6 +2,7 @@ package ua
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -23,7 +24,8 @@ import (
 // newReq builds an in-dialog request with CSeq seq.
 func (st *callState) newReq(method sip.RequestMethod, seq uint32) *sip.Request {
 	ruri := *st.remoteTarget.Clone()
-	req := st.u.newRequest(method, ruri, st.dest())
+	dst := st.dest()
+	req := st.u.newRequest(method, ruri, dst, st.destTr)
 	from := &sip.FromHeader{DisplayName: st.localName, Address: st.localURI, Params: sip.NewParams()}
 	from.Params.Add("tag", st.localTag)
 	req.AppendHeader(from)
@@ -51,24 +53,33 @@ func (st *callState) nextCSeq() uint32 {
 }
 
 // contact is our Contact URI for this call.
-func (st *callState) contact() sip.Uri { return st.l.contactFor(st.dest()) }
+func (st *callState) contact() sip.Uri {
+	dst := st.dest()
+	return st.l.contactFor(dst, st.destTr)
+}
 
 // dest is where in-dialog requests go: the first route, else the outbound
-// proxy, else the remote target (resolved when it is a name).
+// proxy, else the remote target (resolved when it is a name). It also sets
+// destTr, the transport towards it: the URI's transport parameter when it
+// has one, else the call's own (the line's, or the one the INVITE came
+// over).
 func (st *callState) dest() netip.AddrPort {
 	if st.destAddr.IsValid() {
 		return st.destAddr
 	}
+	st.destTr = cmp.Or(st.tr, trUDP)
 	var host string
 	var port int
 	switch {
 	case len(st.routes) > 0:
 		host, port = st.routes[0].Host, st.routes[0].Port
+		st.destTr = uriTransport(st.routes[0], st.destTr)
 	case st.target.proxy != "" && st.target.addr.IsValid():
 		st.destAddr = st.target.addr
 		return st.destAddr
 	case st.remoteTarget.Host != "":
 		host, port = st.remoteTarget.Host, st.remoteTarget.Port
+		st.destTr = uriTransport(st.remoteTarget, st.destTr)
 	default:
 		st.destAddr = st.target.addr
 		return st.destAddr
@@ -79,12 +90,28 @@ func (st *callState) dest() netip.AddrPort {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), st.l.prof.Timeout)
 	defer cancel()
-	if addrs, err := resolve(ctx, st.u.res, hostPort(host, port)); err == nil {
+	if addrs, err := resolve(ctx, st.u.res, hostPort(host, port), strings.ToLower(st.destTr)); err == nil {
 		st.destAddr = addrs[0]
 		return st.destAddr
 	}
 	st.destAddr = st.target.addr
 	return st.destAddr
+}
+
+// uriTransport is the transport a URI asks for (;transport=tcp or udp),
+// def when it names none or another.
+func uriTransport(u sip.Uri, def string) string {
+	if u.UriParams == nil {
+		return def
+	}
+	v, _ := u.UriParams.Get("transport")
+	switch strings.ToLower(v) {
+	case "tcp":
+		return trTCP
+	case "udp":
+		return trUDP
+	}
+	return def
 }
 
 func cmpPort(p int) int {
@@ -157,7 +184,7 @@ func (st *callState) cancelFor(inv *sip.Request) *sip.Request {
 		req.AppendHeader(sip.HeaderClone(h))
 	}
 	st.u.finish(req, "", nil)
-	req.SetTransport("UDP")
+	req.SetTransport(inv.Transport())
 	req.SetDestination(inv.Destination())
 	req.Laddr = inv.Laddr
 	return req

@@ -1,12 +1,13 @@
 // Package ua is the SIP user agent of the box: every FXS port is a Line
 // (an account registered at a softswitch) that places and receives calls.
-// It is built on emiago/sipgo (parser, transactions, UDP transport) with
+// It is built on emiago/sipgo (parser, transactions, UDP and TCP transports) with
 // its own registration, dialog, offer/answer (sip/sdp) and session-timer
 // logic; it knows nothing of hardware or media streams.
 //
 // # Shape
 //
-// One UA serves one UDP socket for all lines:
+// One UA serves one UDP socket and a TCP listener on the same port for
+// all lines:
 //
 //	u, _ := ua.New(ua.Options{Listen: netip.MustParseAddrPort("0.0.0.0:5060"), Log: log})
 //	l, _ := u.AddLine(1, account, profile, handler) // registration starts with Run
@@ -59,6 +60,25 @@
 //     sipgo runs transactions and the socket reader on its own. A line's
 //     goroutine selects on Call.Events and Line.RegChanges.
 //
+// # TCP
+//
+// A line whose Profile.Transport is "tcp" sends everything over TCP: Via
+// SIP/2.0/TCP, Contact ;transport=tcp, DNS SRV _sip._tcp. The UA opens one
+// connection per server, reuses it for every request of every line, and
+// sipgo answers each incoming request on the connection it came on; a
+// server may also connect to our listener (the Contact's port, the UDP
+// one). Requests are sent once: Timer A/E retransmissions do not apply on
+// a reliable transport (RFC 3261 §17.1.1.2). Keep-alive is a CRLFCRLF ping
+// on the connection, whose pong must come within Timeout, at most 10 s
+// (RFC 5626 §4.4.1), or OPTIONS. When the registrar's connection drops, the
+// line registers again at once over a new one; when that fails (refused,
+// no answer), or a ping goes unanswered, the server counts as dead: the
+// next one is tried, as after a timeout. Every connection, accepted or
+// opened, is handed to sipgo's TCP transport through a listener of ours
+// and watched (tcp.go); sipgo never dials by itself. With Options.Conn and
+// no Options.Listener the UA takes no TCP connections but still opens them.
+// TLS is not done.
+//
 // # Robustness
 //
 // Requests sipgo cannot parse are answered statelessly from their raw text
@@ -73,7 +93,7 @@
 // Passwords are never logged: Account implements slog.LogValuer, and
 // requests carry only digest responses.
 //
-// Only UDP is supported. Not done: TCP/TLS, REFER and Replaces (transfer
+// Not done: TLS, REFER and Replaces (transfer
 // is left to the line), sending DTMF as INFO (RFC 4733 events are sip/media's),
 // following 3xx redirects.
 package ua

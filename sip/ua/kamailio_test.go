@@ -2,6 +2,7 @@ package ua
 
 import (
 	"context"
+	"fmt"
 	"net/netip"
 	"strings"
 	"testing"
@@ -157,15 +158,22 @@ func TestKamailioFailoverFailback(t *testing.T) {
 }
 
 // Two lines of the box call each other through Kamailio, which challenges
-// the INVITE (407) and record-routes.
+// the INVITE (407) and record-routes; over UDP, and over TCP (Kamailio then
+// connects to our listener for the incoming call).
 func TestKamailioCallBetweenLines(t *testing.T) {
+	for _, tr := range []string{"udp", "tcp"} {
+		t.Run(tr, func(t *testing.T) { callBetweenLines(t, tr) })
+	}
+}
+
+func callBetweenLines(t *testing.T, tr string) {
 	k := peers.NewKamailio(t, peers.KamailioOptions{
 		Users:     []peers.User{{Name: "201", Password: "pw-201"}, {Name: "202", Password: "pw-202"}},
 		Domain:    "openiad.test",
 		AuthCalls: true,
 	})
 	u := realUA(t)
-	p := Profile{Registrars: []string{k.Addr().String()}}
+	p := Profile{Registrars: []string{k.Addr().String()}, Transport: tr}
 	in := make(chan *Call, 1)
 	l1, _ := u.AddLine(1, Account{User: "201", Password: "pw-201", DisplayName: "Line One", Domain: "openiad.test"}, p, nil)
 	l2, _ := u.AddLine(2, Account{User: "202", Password: "pw-202", Domain: "openiad.test"}, p, HandlerFunc(func(c *Call) { in <- c }))
@@ -225,5 +233,67 @@ func realEvent(t *testing.T, c *Call, kind EventKind) Event {
 	case <-time.After(10 * time.Second):
 		t.Fatalf("no %v", kind)
 		return Event{}
+	}
+}
+
+// A TCP line registers with Kamailio over TCP (digest), then calls a sipp
+// UAS that takes TCP only, through Kamailio, which challenges the INVITE
+// (407) and record-routes: rings, answers, and our BYE ends it.
+func TestKamailioTCPCall(t *testing.T) {
+	s := peers.NewSipp(t, peers.SippOptions{
+		Scenario:  peers.UASScenario(peers.UAS{Ring: 200 * time.Millisecond}),
+		Transport: "t1",
+		Timeout:   20 * time.Second,
+	})
+	script := fmt.Sprintf(`	xlog("L_INFO", "openiad-proto: $rm over $pr\n");
+	if (is_method("INVITE") && !has_totag() && $rU == "300") {
+		route(AUTH);
+		record_route();
+		$du = "sip:127.0.0.1:%d;transport=tcp";
+		route(RELAY);
+	}`, s.Addr().Port())
+	k := peers.NewKamailio(t, peers.KamailioOptions{
+		Users:  []peers.User{{Name: "201", Password: "pw-201"}},
+		Domain: "openiad.test",
+		Script: script,
+	})
+	u := realUA(t)
+	acc := Account{User: "201", Password: "pw-201", Domain: "openiad.test"}
+	l, err := u.AddLine(1, acc, Profile{Registrars: []string{k.Addr().String()}, Transport: "tcp", Expires: 120 * time.Second}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitReg(t, l, RegRegistered, 10*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cs, err := k.WaitRegistered(ctx, "201")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(cs) != 1 || !strings.Contains(cs[0].Address, "transport=tcp") {
+		t.Errorf("contacts %+v, want one with transport=tcp", cs)
+	}
+	c, err := l.Call(ctx, "300", sdp.Local{Addr: netip.MustParseAddr("127.0.0.1"), Port: 40020, DTMF: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	realEvent(t, c, EvRinging)
+	if e := realEvent(t, c, EvAnswered); e.Media.Remote.Port() != uint16(s.MediaPort()) {
+		t.Errorf("answered with media %v, want sipp's port %d", e.Media, s.MediaPort())
+	}
+	c.Hangup()
+	realEvent(t, c, EvEnded)
+	res, err := s.Wait(ctx)
+	if err != nil || res.Exit != 0 {
+		t.Errorf("sipp: %v\n%v", err, res)
+	}
+	log := k.Log()
+	for _, m := range []string{"REGISTER", "INVITE", "ACK", "BYE"} {
+		if !strings.Contains(log, "openiad-proto: "+m+" over tcp") {
+			t.Errorf("Kamailio saw no %s over TCP", m)
+		}
+		if strings.Contains(log, "openiad-proto: "+m+" over udp") { // (its launcher probes with OPTIONS over UDP)
+			t.Errorf("a %s of the TCP line came over UDP", m)
+		}
 	}
 }

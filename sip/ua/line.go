@@ -82,9 +82,10 @@ type Line struct {
 	h      Handler
 	domain string
 
-	regCh chan RegState // latest state, capacity 1
-	quit  chan struct{} // closed by Close
-	done  chan struct{} // closed when the registration goroutine ends
+	regCh chan RegState       // latest state, capacity 1
+	drops chan netip.AddrPort // TCP connections to servers that ended (UA.connLost)
+	quit  chan struct{}       // closed by Close
+	done  chan struct{}       // closed when the registration goroutine ends
 	once  sync.Once
 
 	mu      sync.Mutex
@@ -122,6 +123,7 @@ func (u *UA) AddLine(id int, a Account, p Profile, h Handler) (*Line, error) {
 	l := &Line{
 		u: u, id: id, acc: a, prof: p, h: h, domain: domain,
 		regCh: make(chan RegState, 1),
+		drops: make(chan netip.AddrPort, 4),
 		quit:  make(chan struct{}),
 		done:  make(chan struct{}),
 	}
@@ -211,16 +213,20 @@ func (l *Line) route() (target, bool) {
 	return l.bound, l.bound.addr.IsValid()
 }
 
-// contactFor is our Contact URI for traffic towards dst.
-func (l *Line) contactFor(dst netip.AddrPort) sip.Uri {
+// contactFor is our Contact URI for traffic towards dst over tr
+// (;transport=tcp over TCP).
+func (l *Line) contactFor(dst netip.AddrPort, tr string) sip.Uri {
 	l.mu.Lock()
 	c := l.contact
 	l.mu.Unlock()
 	if !c.IsValid() {
-		c = l.u.sentBy(dst)
+		c = l.u.sentBy(dst, tr)
 	}
 	uri := uriFor(l.acc.User, c.Addr().String(), int(c.Port()))
 	uri.UriParams = sip.NewParams()
+	if tr == trTCP {
+		uri.UriParams.Add("transport", "tcp")
+	}
 	uri.UriParams.Add("line", strconv.Itoa(l.id))
 	return uri
 }

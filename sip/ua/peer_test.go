@@ -92,6 +92,7 @@ type registrar struct {
 	t       *testing.T
 	conn    *memnet.Conn
 	sua     *sipgo.UserAgent
+	srv     *sipgo.Server
 	realm   string
 	users   map[string]string
 	algs    []string      // challenges offered, in order
@@ -122,6 +123,7 @@ type regSeen struct {
 	status  int
 	contact string
 	source  string
+	tr      string // transport the REGISTER came over
 }
 
 func newRegistrar(t *testing.T, conn *memnet.Conn, users map[string]string, algs ...string) *registrar {
@@ -142,6 +144,7 @@ func newRegistrar(t *testing.T, conn *memnet.Conn, users map[string]string, algs
 	if err != nil {
 		t.Fatal(err)
 	}
+	r.srv = srv
 	srv.OnRegister(r.onRegister)
 	srv.OnOptions(func(req *sip.Request, tx sip.ServerTransaction) {
 		r.mu.Lock()
@@ -171,6 +174,20 @@ func newRegistrar(t *testing.T, conn *memnet.Conn, users map[string]string, algs
 		sua.Close()
 	})
 	return r
+}
+
+// serveStream makes the registrar take SIP over TCP too, on ln.
+func (r *registrar) serveStream(ln *memnet.Listener) {
+	done := make(chan struct{})
+	go func() {
+		r.srv.ServeTCP(ln)
+		close(done)
+	}()
+	r.t.Cleanup(func() {
+		ln.Close()
+		ln.Drop()
+		<-done
+	})
 }
 
 func (r *registrar) setHook(h func(req *sip.Request) int) {
@@ -236,7 +253,7 @@ func (r *registrar) check(req *sip.Request) (alg string, ok, stale bool) {
 func (r *registrar) onRegister(req *sip.Request, tx sip.ServerTransaction) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	s := regSeen{at: time.Now(), expires: -1, source: req.Source()}
+	s := regSeen{at: time.Now(), expires: -1, source: req.Source(), tr: req.Transport()}
 	if v := req.GetHeader("Expires"); v != nil {
 		s.expires, _ = strconv.Atoi(v.Value())
 	}

@@ -39,6 +39,9 @@ type registration struct {
 	boundExp  time.Time
 	regTimer  *time.Timer // refresh or retry
 	kaTimer   *time.Timer // keep-alive
+	pongTimer *time.Timer // TCP: the pong of a CRLF ping is due
+	pingConn  *streamConn // TCP: the connection pinged
+	pingHeard uint64      // TCP: pingConn.heard() when pinged
 	fbTimer   *time.Timer // fail-back probe
 	authTries int
 }
@@ -70,6 +73,7 @@ func newRegistration(l *Line) *registration {
 	r.regTimer = stoppedTimer()
 	r.kaTimer = stoppedTimer()
 	r.fbTimer = stoppedTimer()
+	r.pongTimer = stoppedTimer()
 	return r
 }
 
@@ -84,6 +88,7 @@ func (r *registration) loop() {
 	defer r.regTimer.Stop()
 	defer r.kaTimer.Stop()
 	defer r.fbTimer.Stop()
+	defer r.pongTimer.Stop()
 	r.startRound()
 	for {
 		select {
@@ -106,6 +111,10 @@ func (r *registration) loop() {
 			}
 		case <-r.kaTimer.C:
 			r.keepAlive()
+		case <-r.pongTimer.C:
+			r.pongDue()
+		case a := <-r.l.drops:
+			r.connDropped(a)
 		case <-r.fbTimer.C:
 			r.failbackProbe()
 		}
@@ -160,7 +169,7 @@ func (r *registration) callID(a netip.AddrPort) string {
 func (r *registration) register(i int) {
 	t := r.targets[i]
 	r.try = i
-	q := &regReq{t: t, callID: r.callID(t.addr), expires: r.expires, contact: r.l.contactFor(t.addr)}
+	q := &regReq{t: t, callID: r.callID(t.addr), expires: r.expires, contact: r.l.contactFor(t.addr, t.tr)}
 	r.authTries = 0
 	if r.bound < 0 {
 		r.publish(RegRegistering, t, "")
@@ -175,7 +184,7 @@ func (r *registration) send(q *regReq) {
 	if l.acc.Domain != "" {
 		ruri = uriFor("", l.domain, 0)
 	}
-	req := r.u.newRequest(sip.REGISTER, ruri, q.t.addr)
+	req := r.u.newRequest(sip.REGISTER, ruri, q.t.addr, q.t.tr)
 	aor := l.aor()
 	from := &sip.FromHeader{DisplayName: l.acc.DisplayName, Address: aor, Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(10))
@@ -298,12 +307,18 @@ func (r *registration) registered(q *regReq, res *sip.Response) {
 	// NAT: the registrar saw us at another address (RFC 3581); register that one.
 	if pub, ok := viaReceived(res); ok && !r.l.prof.NoContactRewrite {
 		cur := netip.AddrPortFrom(mustAddr(q.contact.Host), uint16(q.contact.Port))
-		if pub != cur && r.try >= 0 {
+		moved := pub != cur
+		if q.t.tr == trTCP {
+			// the port is that of our connection, not a NAT binding: only
+			// another address means a NAT (and then the flow is the way in)
+			moved = pub.Addr() != cur.Addr()
+		}
+		if moved && r.try >= 0 {
 			r.l.mu.Lock()
 			r.l.contact = pub
 			r.l.mu.Unlock()
 			old := q.contact
-			nq := &regReq{t: q.t, callID: q.callID, expires: q.expires, contact: r.l.contactFor(q.t.addr), old: &old}
+			nq := &regReq{t: q.t, callID: q.callID, expires: q.expires, contact: r.l.contactFor(q.t.addr, q.t.tr), old: &old}
 			r.u.log.Info("sip: behind NAT, registering public contact", "line", r.l.id, "contact", pub)
 			r.send(nq)
 			return
@@ -336,7 +351,7 @@ func (r *registration) registered(q *regReq, res *sip.Response) {
 	}
 	if prev >= 0 && prev != r.bound {
 		old := r.targets[prev]
-		r.send(&regReq{t: old, callID: r.callID(old.addr), expires: 0, contact: r.l.contactFor(old.addr)})
+		r.send(&regReq{t: old, callID: r.callID(old.addr), expires: 0, contact: r.l.contactFor(old.addr, old.tr)})
 	}
 }
 
@@ -370,6 +385,8 @@ func (r *registration) lose() {
 	r.l.mu.Unlock()
 	r.kaTimer.Stop()
 	r.fbTimer.Stop()
+	r.pongTimer.Stop()
+	r.pingConn = nil
 }
 
 // failRound schedules the next round after an exponential back-off with
@@ -417,6 +434,10 @@ func (r *registration) keepAlive() {
 	}
 	t := r.targets[r.bound]
 	resetTimer(r.kaTimer, r.l.prof.KeepAlive)
+	if r.l.prof.KeepAliveMethod == KeepAliveCRLF && t.tr == trTCP {
+		r.ping(t)
+		return
+	}
 	if r.l.prof.KeepAliveMethod == KeepAliveCRLF {
 		if err := r.u.writeRaw([]byte("\r\n\r\n"), t.addr); err != nil {
 			r.u.log.Debug("sip: keep-alive", "line", r.l.id, "err", err)
@@ -429,6 +450,61 @@ func (r *registration) keepAlive() {
 	r.kaReq = r.options(t)
 }
 
+// ping sends a RFC 5626 §4.4.1 keep-alive on the TCP connection to t: a
+// double CRLF, which the server answers with a CRLF pong. No pong within
+// Timeout (at most 10 s, §4.4.1) and the flow is dead.
+func (r *registration) ping(t target) {
+	if r.pingConn != nil {
+		return // a pong is still due
+	}
+	c := r.u.tcp.get(t.addr)
+	if c == nil {
+		r.serverLost("no connection to " + t.String())
+		return
+	}
+	heard := c.heard()
+	if _, err := c.Write([]byte("\r\n\r\n")); err != nil {
+		r.u.log.Debug("sip: keep-alive", "line", r.l.id, "err", err)
+		c.Close()
+		r.serverLost("connection to " + t.String() + " failed")
+		return
+	}
+	r.pingConn, r.pingHeard = c, heard
+	resetTimer(r.pongTimer, min(r.l.prof.Timeout, pongWait))
+}
+
+// connDropped handles the end of the TCP connection to a. When it was the
+// registered server's, the line registers there again at once over a new
+// connection (servers close idle connections; the registrar may have kept
+// the binding on the old one): if that fails (connection refused, no
+// answer) the server counts as dead and the next one is tried, as after a
+// timeout.
+func (r *registration) connDropped(a netip.AddrPort) {
+	if r.pingConn != nil && r.pingConn.remote == a {
+		r.pingConn = nil
+		r.pongTimer.Stop()
+	}
+	if r.bound < 0 || r.targets[r.bound].addr != a || r.pending != nil {
+		return // a REGISTER in flight on it fails by itself
+	}
+	r.u.log.Info("sip: connection to registrar closed, registering again", "line", r.l.id, "server", a)
+	r.register(r.bound)
+}
+
+// pongWait is how long a CRLF ping waits for its pong (RFC 5626 §4.4.1).
+const pongWait = 10 * time.Second
+
+// pongDue checks that the server said something since the ping.
+func (r *registration) pongDue() {
+	c := r.pingConn
+	r.pingConn = nil
+	if c == nil || r.bound < 0 || c.heard() != r.pingHeard {
+		return
+	}
+	c.Close() // dead flow: the next request opens a new connection
+	r.serverLost("no keep-alive answer from " + r.targets[r.bound].String())
+}
+
 func (r *registration) onKeepAlive(ev txEvent) {
 	if ev.res != nil && ev.res.IsProvisional() {
 		return
@@ -437,10 +513,19 @@ func (r *registration) onKeepAlive(ev txEvent) {
 	if ev.err == nil || r.bound < 0 {
 		return
 	}
-	// the server stopped answering: the binding is as good as gone
+	r.serverLost("keep-alive unanswered by " + r.targets[r.bound].String())
+}
+
+// serverLost gives up the binding because its server is gone (keep-alive
+// unanswered, TCP connection lost) and moves on as after a timeout: the
+// next server, or a new round after the back-off.
+func (r *registration) serverLost(why string) {
+	if r.bound < 0 {
+		return
+	}
 	i := r.bound
-	r.lastCode, r.lastWhy = 0, "keep-alive unanswered by "+r.targets[i].String()
-	r.u.log.Warn("sip: server lost", "line", r.l.id, "server", r.targets[i].String())
+	r.lastCode, r.lastWhy = 0, why
+	r.u.log.Warn("sip: server lost", "line", r.l.id, "server", r.targets[i].String(), "why", why)
 	r.lose()
 	if r.pending != nil {
 		return
@@ -485,7 +570,7 @@ func (r *registration) options(t target) *regReq {
 	// addressed to the server itself, so that a proxy answers it rather
 	// than routing it on
 	ruri := uriFor("", t.addr.Addr().String(), int(t.addr.Port()))
-	req := r.u.newRequest(sip.OPTIONS, ruri, t.addr)
+	req := r.u.newRequest(sip.OPTIONS, ruri, t.addr, t.tr)
 	from := &sip.FromHeader{Address: l.aor(), Params: sip.NewParams()}
 	from.Params.Add("tag", sip.GenerateTagN(10))
 	req.AppendHeader(from)
@@ -494,7 +579,7 @@ func (r *registration) options(t target) *regReq {
 	req.AppendHeader(&cid)
 	req.AppendHeader(&sip.CSeqHeader{SeqNo: 1, MethodName: sip.OPTIONS})
 	addRoute(req, t)
-	ct := &sip.ContactHeader{Address: l.contactFor(t.addr)}
+	ct := &sip.ContactHeader{Address: l.contactFor(t.addr, t.tr)}
 	req.AppendHeader(ct)
 	req.AppendHeader(sip.NewHeader("Accept", "application/sdp"))
 	r.u.finish(req, "", nil)
@@ -539,7 +624,7 @@ func (r *registration) shutdown() {
 	defer deadline.Stop()
 	if r.bound >= 0 {
 		t := r.targets[r.bound]
-		r.send(&regReq{t: t, callID: r.callID(t.addr), expires: 0, contact: r.l.contactFor(t.addr)})
+		r.send(&regReq{t: t, callID: r.callID(t.addr), expires: 0, contact: r.l.contactFor(t.addr, t.tr)})
 	}
 	for len(r.unregs) > 0 {
 		select {

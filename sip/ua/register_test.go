@@ -487,7 +487,7 @@ func TestResolve(t *testing.T) {
 		{"", "", true},
 		{"host:99999", "", true},
 	} {
-		got, err := resolve(context.Background(), dns, tc.in)
+		got, err := resolve(context.Background(), dns, tc.in, "udp")
 		if (err != nil) != tc.err {
 			t.Errorf("resolve(%q) error %v", tc.in, err)
 			continue

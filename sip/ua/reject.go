@@ -23,6 +23,9 @@ func init() {
 // them answered (400, 505 or 416), so we answer them here, statelessly,
 // and drop them. It runs on sipgo's read goroutine and never fails.
 func (u *UA) readFilter(p sip.TransportReadProps, data []byte) ([]byte, error) {
+	if p.Transport != trUDP {
+		return data, nil // a stream: sipgo frames it, and a chunk is not a message
+	}
 	if len(bytes.Trim(data, "\r\n\x00 \t")) == 0 {
 		return data, nil // keep-alive: sipgo ignores it
 	}

@@ -49,8 +49,9 @@ func splitServer(s string) (host string, port int, err error) {
 
 // resolve turns one server entry into addresses in the order to try them:
 // an IP literal as is, host:port by A/AAAA, a bare host by SRV _sip._udp
-// (priority, then weight) and failing that by A/AAAA on port 5060.
-func resolve(ctx context.Context, r Resolver, entry string) ([]netip.AddrPort, error) {
+// or _sip._tcp (proto; priority, then weight) and failing that by A/AAAA
+// on port 5060.
+func resolve(ctx context.Context, r Resolver, entry, proto string) ([]netip.AddrPort, error) {
 	host, port, err := splitServer(entry)
 	if err != nil {
 		return nil, err
@@ -59,7 +60,7 @@ func resolve(ctx context.Context, r Resolver, entry string) ([]netip.AddrPort, e
 		return []netip.AddrPort{netip.AddrPortFrom(ip.Unmap(), cmp.Or(uint16(port), defaultPort))}, nil
 	}
 	if port == 0 {
-		if _, srvs, err := r.LookupSRV(ctx, "sip", "udp", host); err == nil && len(srvs) > 0 {
+		if _, srvs, err := r.LookupSRV(ctx, "sip", proto, host); err == nil && len(srvs) > 0 {
 			var out []netip.AddrPort
 			for _, s := range srvs {
 				ips, err := lookupIPs(ctx, r, strings.TrimSuffix(s.Target, "."))
@@ -114,7 +115,8 @@ func lookupIPs(ctx context.Context, r Resolver, host string) ([]netip.Addr, erro
 // target is one address a line can register at or send calls through.
 type target struct {
 	path      int            // index of the registrar/proxy pair; 0 is the primary
-	addr      netip.AddrPort // where datagrams go
+	addr      netip.AddrPort // where datagrams (or the connection) go
+	tr        string         // trUDP or trTCP
 	registrar string         // registrar host (Request-URI of REGISTER when there is no domain)
 	proxy     string         // "host:port" of the outbound proxy for the Route header, "" for none
 }
@@ -143,14 +145,16 @@ func pick(list []string, i int) string {
 func resolveTargets(ctx context.Context, r Resolver, p Profile, domain string) ([]target, error) {
 	var out []target
 	var firstErr error
+	tr := p.sipTransport()
+	proto := strings.ToLower(tr)
 	if p.paths() == 0 && domain != "" {
 		// neither registrar nor proxy: the domain itself (SRV or A)
-		addrs, err := resolve(ctx, r, domain)
+		addrs, err := resolve(ctx, r, domain, proto)
 		if err != nil {
 			return nil, err
 		}
 		for _, a := range addrs {
-			out = append(out, target{addr: a, registrar: domain})
+			out = append(out, target{addr: a, tr: tr, registrar: domain})
 		}
 		return out, nil
 	}
@@ -174,7 +178,7 @@ func resolveTargets(ctx context.Context, r Resolver, p Profile, domain string) (
 			}
 			route = hostPort(h, port)
 		}
-		addrs, err := resolve(ctx, r, via)
+		addrs, err := resolve(ctx, r, via, proto)
 		if err != nil {
 			if firstErr == nil {
 				firstErr = err
@@ -182,7 +186,7 @@ func resolveTargets(ctx context.Context, r Resolver, p Profile, domain string) (
 			continue
 		}
 		for _, a := range addrs {
-			out = append(out, target{path: i, addr: a, registrar: regHost, proxy: route})
+			out = append(out, target{path: i, addr: a, tr: tr, registrar: regHost, proxy: route})
 		}
 	}
 	if len(out) == 0 {

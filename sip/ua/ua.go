@@ -19,13 +19,22 @@ import (
 	"github.com/emiago/sipgo/sip"
 )
 
-// Options configure a UA. The zero value listens on 0.0.0.0:5060.
+// Options configure a UA. The zero value listens on 0.0.0.0:5060, UDP
+// and TCP.
 type Options struct {
-	// Listen is the UDP address to serve when Conn is nil.
+	// Listen is the address to serve when Conn is nil: UDP, and TCP on the
+	// same port (with port 0, a port free for both).
 	Listen netip.AddrPort
-	// Conn, when set, is the socket to serve instead (an in-memory one in
-	// tests). Run closes it when it returns.
+	// Conn, when set, is the UDP socket to serve instead (an in-memory one
+	// in tests). Run closes it when it returns.
 	Conn net.PacketConn
+	// Listener, with Conn, is the TCP listener to serve (nil: the UA
+	// takes no TCP connections, but still opens them to servers of lines
+	// whose profile says tcp). Run closes it when it returns.
+	Listener net.Listener
+	// Dial opens TCP connections to servers; a net.Dialer from the
+	// socket's address when nil (tests pass an in-memory one).
+	Dial func(ctx context.Context, to netip.AddrPort) (net.Conn, error)
 	// Advertise is the address written into Via and Contact. Default: the
 	// socket's address, or when that is unspecified (0.0.0.0) the source
 	// address the kernel picks towards each server.
@@ -43,7 +52,9 @@ type Options struct {
 	Unregister time.Duration
 }
 
-// UA is the SIP user agent of the box: one UDP socket shared by every line.
+// UA is the SIP user agent of the box: one UDP socket and one TCP
+// listener (same port) shared by every line, and a TCP connection per
+// server that TCP lines use.
 // Create it with New, add lines with AddLine, and serve with Run.
 type UA struct {
 	o     Options
@@ -52,6 +63,7 @@ type UA struct {
 	txl   *sip.TransactionLayer
 	tpl   *sip.TransportLayer
 	conn  net.PacketConn
+	tcp   *streams
 	local netip.AddrPort // the socket's own address
 	laddr sip.Addr       // the same for sipgo's connection lookup
 	res   Resolver
@@ -99,16 +111,12 @@ func New(o Options) (*UA, error) {
 	u.o.UserAgent = cmp.Or(o.UserAgent, "OpenIAD")
 	u.o.Unregister = cmp.Or(o.Unregister, 2*time.Second)
 	u.conn = o.Conn
+	ln := o.Listener
 	if u.conn == nil {
-		addr := o.Listen
-		if !addr.IsValid() {
-			addr = netip.AddrPortFrom(netip.IPv4Unspecified(), defaultPort)
+		var err error
+		if u.conn, ln, err = listen(o.Listen); err != nil {
+			return nil, err
 		}
-		c, err := net.ListenPacket("udp", addr.String())
-		if err != nil {
-			return nil, fmt.Errorf("ua: listen %s: %w", addr, err)
-		}
-		u.conn = c
 	}
 	la, err := netip.ParseAddrPort(u.conn.LocalAddr().String())
 	if err != nil {
@@ -116,6 +124,7 @@ func New(o Options) (*UA, error) {
 	}
 	u.local = netip.AddrPortFrom(la.Addr().Unmap(), la.Port())
 	u.laddr = sip.Addr{IP: net.IP(la.Addr().AsSlice()), Port: int(la.Port()), Hostname: la.Addr().String()}
+	u.tcp = newStreams(u, ln, o.Dial)
 
 	quiet := slog.New(levelFilter{u.log.Handler(), slog.LevelWarn}).With("component", "sipgo")
 	u.sua, err = sipgo.NewUA(
@@ -124,10 +133,17 @@ func New(o Options) (*UA, error) {
 		sipgo.WithUserAgentTransactionLayerOptions(
 			sip.WithTransactionLayerLogger(quiet),
 			sip.WithTransactionLayerUnhandledResponseHandler(u.strayResponse),
+			sip.WithTransactionLayerTerminateOnConnClose(), // a request on a dropped connection fails at once
 		),
-		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet), sip.WithTransportLayerReadFilter(u.readFilter)),
+		sipgo.WithUserAgentTransportLayerOptions(sip.WithTransportLayerLogger(quiet), sip.WithTransportLayerReadFilter(u.readFilter),
+			// after the read filter: the transport copies it when set
+			sip.WithTransportLayerTransports(sip.TransportsConfig{TCP: &sip.TransportTCP{DialerCreate: refuseDial}})),
 	)
 	if err != nil {
+		u.conn.Close()
+		if ln != nil {
+			ln.Close()
+		}
 		return nil, fmt.Errorf("ua: sipgo: %w", err)
 	}
 	u.txl = u.sua.TransactionLayer()
@@ -138,6 +154,33 @@ func New(o Options) (*UA, error) {
 
 // Addr is the local address of the UA's socket.
 func (u *UA) Addr() netip.AddrPort { return u.local }
+
+// listen opens the UDP socket and the TCP listener on the same port of
+// addr (0.0.0.0:5060 when invalid). With port 0 it tries a few ports the
+// kernel picks for UDP until TCP gets the same one.
+func listen(addr netip.AddrPort) (net.PacketConn, net.Listener, error) {
+	if !addr.IsValid() {
+		addr = netip.AddrPortFrom(netip.IPv4Unspecified(), defaultPort)
+	}
+	var lastErr error
+	for range 8 {
+		c, err := net.ListenPacket("udp", addr.String())
+		if err != nil {
+			return nil, nil, fmt.Errorf("ua: listen %s: %w", addr, err)
+		}
+		port := c.LocalAddr().(*net.UDPAddr).Port
+		ln, err := net.Listen("tcp", netip.AddrPortFrom(addr.Addr(), uint16(port)).String())
+		if err == nil {
+			return c, ln, nil
+		}
+		c.Close()
+		lastErr = err
+		if addr.Port() != 0 {
+			break
+		}
+	}
+	return nil, nil, fmt.Errorf("ua: listen tcp %s: %w", addr, lastErr)
+}
 
 // Run serves SIP until ctx ends, then unregisters every line (bounded by
 // Options.Unregister), ends the calls, closes the socket and returns. Call
@@ -159,10 +202,12 @@ func (u *UA) Run(ctx context.Context) error {
 	case <-rc.ready:
 	case err := <-served:
 		close(u.stop)
+		u.tcp.close()
 		return fmt.Errorf("ua: serve: %w", err)
 	}
+	u.tcp.serve(u.tpl)
 	close(u.started)
-	u.log.Info("sip: serving", "addr", u.local)
+	u.log.Info("sip: serving", "addr", u.local, "tcp", u.tcp.ln != nil)
 
 	var err error
 	select {
@@ -191,6 +236,7 @@ func (u *UA) Run(ctx context.Context) error {
 	for _, c := range calls {
 		<-c.done
 	}
+	u.tcp.close()
 	u.wg.Wait()
 	// Stop taking datagrams, then give the ones sipgo is still handling a
 	// moment: a request handled after the socket is gone would make sipgo
@@ -242,13 +288,18 @@ func (u *UA) goTracked(f func()) {
 	}()
 }
 
-// sentBy is the address we put in Via and Contact for traffic to dst.
-func (u *UA) sentBy(dst netip.AddrPort) netip.AddrPort {
+// sentBy is the address we put in Via and Contact for traffic to dst over
+// tr: our UDP port, or the TCP listener's.
+func (u *UA) sentBy(dst netip.AddrPort, tr string) netip.AddrPort {
 	if u.o.Advertise.IsValid() {
 		return u.o.Advertise
 	}
+	port := u.local.Port()
+	if tr == trTCP {
+		port = u.tcp.port
+	}
 	if !u.local.Addr().IsUnspecified() {
-		return u.local
+		return netip.AddrPortFrom(u.local.Addr(), port)
 	}
 	u.mu.Lock()
 	src, ok := u.srcs[dst.Addr()]
@@ -265,18 +316,19 @@ func (u *UA) sentBy(dst netip.AddrPort) netip.AddrPort {
 		u.srcs[dst.Addr()] = src
 		u.mu.Unlock()
 	}
-	return netip.AddrPortFrom(src, u.local.Port())
+	return netip.AddrPortFrom(src, port)
 }
 
-// newRequest starts a request to dst: Via (new branch, rport) and
-// Max-Forwards; the caller adds the rest and calls finish.
-func (u *UA) newRequest(method sip.RequestMethod, ruri sip.Uri, dst netip.AddrPort) *sip.Request {
+// newRequest starts a request to dst over tr (trUDP, trTCP): Via (new
+// branch, rport) and Max-Forwards; the caller adds the rest and calls
+// finish.
+func (u *UA) newRequest(method sip.RequestMethod, ruri sip.Uri, dst netip.AddrPort, tr string) *sip.Request {
 	req := sip.NewRequest(method, ruri)
-	sb := u.sentBy(dst)
+	sb := u.sentBy(dst, tr)
 	via := &sip.ViaHeader{
 		ProtocolName:    "SIP",
 		ProtocolVersion: "2.0",
-		Transport:       "UDP",
+		Transport:       tr,
 		Host:            sb.Addr().String(),
 		Port:            int(sb.Port()),
 		Params:          sip.NewParams(),
@@ -286,10 +338,45 @@ func (u *UA) newRequest(method sip.RequestMethod, ruri sip.Uri, dst netip.AddrPo
 	req.AppendHeader(via)
 	mf := sip.MaxForwardsHeader(70)
 	req.AppendHeader(&mf)
-	req.SetTransport("UDP")
+	req.SetTransport(tr)
 	req.SetDestination(dst.String())
-	req.Laddr = u.laddr
+	if tr == trUDP {
+		req.Laddr = u.laddr // from our socket; over TCP sipgo finds the connection by dst
+	}
 	return req
+}
+
+// connectFor opens (or finds) the TCP connection a request needs before
+// sipgo sends it; nothing to do for UDP.
+func (u *UA) connectFor(req *sip.Request, timeout time.Duration) error {
+	if req.Transport() != trTCP {
+		return nil
+	}
+	dst, err := netip.ParseAddrPort(req.Destination())
+	if err != nil {
+		return fmt.Errorf("ua: send %s to %q: %w", req.Method, req.Destination(), err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), cmp.Or(timeout, connectTimeout))
+	defer cancel()
+	if _, err := u.tcp.connect(ctx, netip.AddrPortFrom(dst.Addr().Unmap(), dst.Port())); err != nil {
+		return fmt.Errorf("ua: send %s: %w", req.Method, err)
+	}
+	return nil
+}
+
+// connLost tells the lines that the connection to a server ended.
+func (u *UA) connLost(a netip.AddrPort) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	for _, l := range u.lines {
+		if l.prof.Transport != "tcp" {
+			continue
+		}
+		select {
+		case l.drops <- a:
+		default: // already told, not yet handled
+		}
+	}
 }
 
 // finish adds User-Agent and the body (Content-Length even when empty).
@@ -314,6 +401,9 @@ type txEvent struct {
 // inbox until the final one. timeout > 0 gives up earlier than Timer B/F.
 // Forwarding stops (and the transaction ends) when quit closes.
 func (u *UA) start(req *sip.Request, timeout time.Duration, ref any, inbox chan<- txEvent, quit <-chan struct{}) (sip.ClientTransaction, error) {
+	if err := u.connectFor(req, timeout); err != nil {
+		return nil, err
+	}
 	tx, err := u.txl.Request(context.Background(), req)
 	if err != nil {
 		return nil, fmt.Errorf("ua: send %s: %w", req.Method, err)
@@ -372,7 +462,14 @@ func (u *UA) writeRaw(b []byte, dst netip.AddrPort) error {
 }
 
 // send writes a message without a transaction (ACK for 2xx).
-func (u *UA) send(m sip.Message) error { return u.tpl.WriteMsg(m) }
+func (u *UA) send(m sip.Message) error {
+	if req, ok := m.(*sip.Request); ok {
+		if err := u.connectFor(req, 0); err != nil {
+			return err
+		}
+	}
+	return u.tpl.WriteMsg(m)
+}
 
 func (u *UA) strayResponse(r *sip.Response) {
 	u.log.Debug("sip: stray response", "status", r.StatusCode, "cseq", headerValue(r, "CSeq"))

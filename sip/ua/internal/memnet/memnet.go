@@ -1,6 +1,8 @@
 // Package memnet is an in-memory datagram network for tests: net.PacketConn
 // endpoints that exchange packets through channels, so SIP stacks can talk to
-// each other inside a testing/synctest bubble (no sockets, fake time).
+// each other inside a testing/synctest bubble (no sockets, fake time). It
+// also carries streams (stream.go): listeners and connections that behave
+// like TCP (ordered bytes, EOF when the peer closes), for SIP over TCP.
 //
 // A Network is safe for use by any goroutine. Packets are copied on write and
 // dropped when the receiver's queue is full, like UDP. Filters can drop or
@@ -35,6 +37,11 @@ type Network struct {
 	conns  map[netip.AddrPort]*Conn // by local and by public address
 	filter func(p Packet) bool
 	taps   []func(p Packet)
+	// stream side (stream.go)
+	lns     map[netip.AddrPort]*Listener
+	sfilter func(p Packet) bool
+	stap    []func(p Packet)
+	eph     uint16
 }
 
 // New returns an empty network.
