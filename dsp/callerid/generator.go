@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"strings"
 	"time"
 
 	"github.com/openiad/openiad/dsp"
@@ -103,6 +104,38 @@ type Transmission struct {
 	Marks   int     // bits of mark before the message (180 on hook, 80 on call waiting)
 	Message []byte  // the encoded message (Message.AppendBinary) for FSK, or
 	Digits  string  // the DTMF caller-ID string (Message.DTMF); exactly one of the two
+	// Lead is silence before anything else: between the first and second
+	// ring, the wait from the end of the ring to the data (RingGap).
+	Lead time.Duration
+}
+
+// RingGap is the wait from the end of the first ring to caller-ID data
+// sent between the rings (GR-30-CORE and EN 300 659-1: at least 500 ms).
+const RingGap = 500 * time.Millisecond
+
+// AlertFor is how the country's on-hook caller ID is alerted: AlertDTAS
+// (line reversal, dual-tone alerting signal, data, then the first ring:
+// EN 300 659-1 as in the UK's SIN 227) for the UK, AlertNone (data
+// between the first and second ring) elsewhere.
+func AlertFor(country string) Alert {
+	if strings.ToUpper(country) == "GB" {
+		return AlertDTAS
+	}
+	return AlertNone
+}
+
+// ForCountry is the FSK modem of the country's on-hook caller ID (ISO
+// 3166 alpha-2): V.23 (EN 300 659) in Europe and most of the world that
+// follows ETSI, Bell 202 (GR-30) in North America, China, Taiwan, Hong
+// Kong, Australia, Japan and Korea (their own variants of it). Countries
+// it does not know get Bell 202.
+func ForCountry(country string) Modem {
+	switch strings.ToUpper(country) {
+	case "GB", "DE", "FR", "IT", "ES", "PT", "NL", "BE", "AT", "CH", "SE", "NO", "DK", "FI", "IE", "PL", "CZ", "SK",
+		"HU", "GR", "RO", "BG", "HR", "SI", "TR", "RU", "UA", "IN", "SG", "MY", "ZA", "IL", "NZ", "BR", "AR":
+		return V23
+	}
+	return Bell202
 }
 
 // OnHook is FSK caller ID or message waiting sent on hook with no alerting
@@ -160,6 +193,8 @@ func (t *Transmission) Validate() error {
 		return bad("seizure %d or marks %d outside 0..1000 bits", t.Seizure, t.Marks)
 	case t.Digits != "" && t.Alert == AlertCAS:
 		return bad("DTMF caller ID on call waiting")
+	case t.Lead < 0 || t.Lead > 10*time.Second:
+		return bad("lead %v outside 0..10s", t.Lead)
 	}
 	if t.Digits != "" {
 		var g dtmf.Generator
@@ -241,6 +276,9 @@ func (g *Generator) plan(t *Transmission) error {
 	add := func(k segKind, d time.Duration, c Cue) {
 		g.segs[g.nseg] = segment{kind: k, n: dsp.Samples(d), cue: c}
 		g.nseg++
+	}
+	if t.Lead > 0 {
+		add(segSilence, t.Lead, 0)
 	}
 	if t.Reverse {
 		add(segCue, 0, CueReverse)

@@ -25,6 +25,15 @@
 //     than any echo could be, and reset from the foreground when it went
 //     astray); it never reaches the foreground, so the canceller cannot
 //     diverge.
+//   - Near-end speech is told three ways: louder than any echo could be
+//     (Geigel), louder than the residual the NLP predicts, and, by
+//     frequency, energy in the bins of the error where the far end of the
+//     whole tail has none (an echo, residual or not, lives where the far
+//     end has energy). The third sees steady double talk that levels
+//     cannot, a tone each way above all: those bins are kept out of the
+//     adaptation (the far end's spectral leakage there would let the
+//     filter "cancel" the near-end tone) and out of the copy decisions,
+//     and the NLP lets the frame through.
 //   - A non-linear processor that replaces the residual echo by comfort
 //     noise matched in level and spectrum to the near-end background
 //     (minimum statistics, 6th-order LPC), while the far end talks and the
@@ -117,8 +126,10 @@ type Canceller struct {
 	nlpOn, bypass, toneOn bool
 
 	near, far, yf, yb, ef, eb [blockLen]float32
-	farPow                    []float32 // ring of the last tailF far frame powers
+	cf, cb                    [blockLen]float32 // the errors without the near-end bins (nearShare)
+	farPow                    []float32         // ring of the last tailF far frame powers
 	farIdx                    int
+	loopHang                  int // frames left of a far-end loop-back (see loopGain)
 
 	// ERLE of single-talk frames, dB, smoothed.
 	stERLE float64
@@ -157,6 +168,7 @@ func (c *Canceller) Reset() {
 	c.tone = disabler{}
 	clear(c.farPow)
 	c.farIdx = 0
+	c.loopHang = 0
 	c.stERLE = 0
 	c.stats = Stats{}
 }
@@ -257,28 +269,77 @@ func (c *Canceller) frame(nearIn, farIn, out []int16) {
 		// estimate for a while (a line with no echo to speak of).
 		predicted = c.nlp.leak * pEst
 	}
-	nearTalk := c.nlp.detect(pErr, predicted)
+	// A third view, by frequency: near-end signal where the far end has
+	// no energy (see nearShare) is near-end signal however steady and
+	// however quiet against the far end (a tone each way).
+	spec, tonal := false, false
+	if farMax > adaptPow {
+		f.errSpectrum(c.eb[:])
+		if farActive {
+			share, width := f.nearShare(c.nlp.noise)
+			var pB float32
+			for _, v := range c.eb {
+				pB += v * v
+			}
+			pB *= share / blockLen
+			spec = share > specShare && pB > nearPowMin && pB > noiseMargin*c.nlp.noise
+			tonal = spec && width < tonalBins
+		}
+	}
+	// What the filters are judged on: their errors, or in spectral double
+	// talk their errors without the near-end bins (the difference of the
+	// two, yb - yf, holds no near-end signal), so that the foreground can
+	// still take a better echo path while a tone each way plays.
+	jf, jb := c.ef[:], c.eb[:]
+	if spec {
+		f.cleanError(c.cb[:])
+		for i := range blockLen {
+			c.cf[i] = c.cb[i] + c.ef[i] - c.eb[i]
+		}
+		jf, jb = c.cf[:], c.cb[:]
+	}
+	// A fourth, by level alone: no hybrid returns the far end less than
+	// 3 dB down (G.168 counts on 6 dB), so near-end input within 3 dB of
+	// the far end's loudest frame in the tail, or louder, holds near-end
+	// signal whatever the filter has learnt. That is the case a
+	// far end that loops the call back (an echo-test number) makes: it
+	// returns the phone's own steady tone, which the filter could
+	// otherwise learn to "cancel" as if it were its echo.
+	// (Near-end signal the spectral view sees is handled there: its bins
+	// stay out of the adaptation while the echo's bins still adapt.)
+	// Once seen, a loop-back holds for a while (loopHang), through frames
+	// where the returned signal differs enough for the spectral view to
+	// fire: a lost packet, concealment, a jitter-buffer step.
+	loop := farActive && pNear > loopGain*farMax
+	if loop && !spec {
+		c.loopHang = loopHang
+	} else if c.loopHang > 0 {
+		c.loopHang--
+	}
+	loop = loop && c.loopHang > 0
+	nearTalk := c.nlp.detect(pErr, predicted, spec || loop)
 	if c.stats.ERLE >= trustERLE {
 		echo = max(pEst, farMax*f.gainF)
 	}
-	loud := pNear > dtRatio*(echo+c.nlp.noise)
+	loud := pNear > dtRatio*(echo+c.nlp.noise) || loop
 	// Double talk stops the adaptation only while nothing in the
 	// gradients looks like a new echo path (which also raises the near-end
-	// level, and must be learnt, not waited out).
-	dt := loud && farActive && !f.found
+	// level, and must be learnt, not waited out) — unless the near end is
+	// louder than any echo path could make it.
+	dt := loud && farActive && (!f.found || loop)
 
 	// Adapt the background only when there is far-end signal in the tail
 	// to learn from; slowly in double talk.
 	if farMax > adaptPow {
-		f.adapt(c.eb[:], dt)
+		f.adapt(dt)
 	}
-	f.judge(c.ef[:], c.eb[:], dt)
+	f.judge(jf, jb, dt)
 
 	// The leak ρ learns on single-talk frames. Where the near-end
 	// detection (which uses ρ) and Geigel's test disagree, ρ may only
 	// creep up: that breaks the lock of a ρ too small for a stretch of
 	// poorer cancellation, and barely moves during soft double talk.
-	if !loud && farActive && f.copies > 0 && pEst > 10*c.nlp.noise {
+	if !loud && !spec && farActive && f.copies > 0 && pEst > 10*c.nlp.noise {
 		if nearTalk {
 			c.nlp.creepLeak(pErr, pEst)
 		} else {
@@ -291,7 +352,9 @@ func (c *Canceller) frame(nearIn, farIn, out []int16) {
 	// background; an error 35 dB under the echo and under -60 dBm0 is then
 	// taken for background too, so that the comfort noise still finds its
 	// level, and cannot be loud.
-	if !farActive || predicted < 0.1*pErr || (pEst > quietERLE*pErr && pErr < quietPow) {
+	// A steady near-end tone is not background: a frame whose near-end
+	// signal sits in a few bins (see nearShare) teaches nothing.
+	if !tonal && (!farActive || predicted < 0.1*pErr || (pEst > quietERLE*pErr && pErr < quietPow)) {
 		c.nlp.learnNoise(c.ef[:], pErr)
 	}
 	supp := c.nlp.render(c.ef[:], out, farActive && c.nlpOn && !c.tone.nlpOff)
@@ -329,9 +392,13 @@ const (
 	adaptPow     = 260  // -60 dBm0
 	statWeight   = 0.02 // per frame: about 0.5 s
 	dtRatio      = 4    // near-end input this many times the echo bound (+6 dB) is double talk
+	loopGain     = 0.5  // -3 dB: near-end input this close to the far end is never echo alone
+	loopHang     = 50   // frames (500 ms) a far-end loop-back is held after it was last seen
 	trustERLE    = 10   // dB of ERLE from which the echo estimate replaces the Geigel bound
 	quietERLE    = 3162 // 35 dB, and
 	quietPow     = 260  // -60 dBm0: an error this far under the echo and this quiet can teach the background
+	specShare    = 0.5  // this share of the error where no echo can be is near-end signal (nearShare)
+	tonalBins    = 24   // near-end signal in fewer bins than this is a tone (or a few), not background
 )
 
 // clampDB bounds a frame's figure before it is averaged.

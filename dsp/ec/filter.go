@@ -78,6 +78,12 @@ const (
 	youngBlocks = 150
 	// sparseMin: the idle logic needs at least this many partitions.
 	sparseMin = 3
+	// specMargin: an error bin this many times above the far end's power
+	// there (and the background) holds near-end signal (nearShare).
+	specMargin = 4
+	// widthFloor: near-end bins within this of the strongest count
+	// towards its width (-20 dB).
+	widthFloor = 0.01
 )
 
 // filter is the two-path adaptive filter: the background filter adapts on
@@ -243,20 +249,92 @@ func (f *filter) output(w []float32, y []float32) {
 	copy(y[:blockLen], f.tmp[fftLen-blockLen:])
 }
 
-// adapt runs one step of the background filter on its error e (L samples),
-// a smaller one in double talk (dt).
-func (f *filter) adapt(e []float32, dt bool) {
+// errSpectrum transforms the background's error e (L samples) into f.e,
+// where adapt and nearShare find it: the block at the end of an otherwise
+// empty window.
+func (f *filter) errSpectrum(e []float32) {
+	clear(f.tmp[:fftLen-blockLen])
+	copy(f.tmp[fftLen-blockLen:], e[:blockLen])
+	f.plan.Forward(f.e[:], f.tmp[:])
+}
+
+// nearShare looks for near-end signal where no echo can be: in the bins
+// of the error spectrum (errSpectrum) whose power exceeds specMargin times
+// what the far end of the whole tail could put there through an echo path
+// of at most unit gain, plus the background noise (power per sample). An
+// echo, residual or not, lives where the far end has energy; a near-end
+// talker or tone in the gaps of the far end's spectrum (a tone each way,
+// the harmonics of two voices) shows there however steady it is, which
+// the level tests (Geigel, the leak of the NLP) cannot see. It returns
+// the share of the error's energy in such bins and how many bins there
+// are (within widthFloor of the strongest: few for tones), and clears those bins of f.e: the filter must not learn from them
+// (the far end's spectral leakage there would let it "cancel" the
+// near-end tone with weights far above any echo path's gain).
+func (f *filter) nearShare(noise float32) (share float32, width int) {
+	// The far-end power over the tail: the newest smoothed spectrum of
+	// the delay line, whose slow fall (powBeta per block, -6 dB over
+	// 140 ms) holds the far end's peaks about as long as they can echo.
+	sx := f.s[f.head*bins:][:bins]
+	// Both per sample: |E|² of an L-sample block over L, the far-end
+	// power of an M-sample window over M.
+	const ge, gx = 1.0 / blockLen, float32(specMargin) / fftLen
+	nb := specMargin * noise
+	pn := f.acc[:bins] // scratch after output: the power of each near-end bin
+	e := f.e[:fftLen]
+	var tot, un, top float32
+	// DC and Nyquist (packed in e[0], e[1]) carry no speech: counted,
+	// never flagged.
+	tot = (e[0]*e[0] + e[1]*e[1]) * ge
+	pn[0], pn[bins-1] = 0, 0
+	for i := 1; i < bins-1; i++ {
+		r, im := e[2*i], e[2*i+1]
+		p := (r*r + im*im) * ge
+		tot += p
+		if p > gx*sx[i]+nb {
+			un += p
+			pn[i] = p
+			if p > top {
+				top = p
+			}
+			e[2*i], e[2*i+1] = 0, 0
+		} else {
+			pn[i] = 0
+		}
+	}
+	if un == 0 {
+		return 0, 0
+	}
+	// The width of the near-end signal: its bins within widthFloor of its
+	// strongest (a tone's main lobe and first side lobes; most bins of
+	// noise).
+	t := widthFloor * top
+	for _, p := range pn {
+		if p > t {
+			width++
+		}
+	}
+	return un / tot, width
+}
+
+// cleanError writes to e the background's error without the bins
+// nearShare cleared: the error the echo alone would have left.
+func (f *filter) cleanError(e []float32) {
+	f.plan.Inverse(f.tmp[:], f.e[:])
+	for i := range blockLen {
+		e[i] = f.tmp[fftLen-blockLen+i] * (1.0 / fftLen)
+	}
+}
+
+// adapt runs one step of the background filter on its error (its spectrum
+// made by errSpectrum), a smaller one in double talk (dt).
+func (f *filter) adapt(dt bool) {
 	if f.age < youngBlocks {
 		f.age++
 	}
 	if !f.started {
 		f.started = f.found || !f.sparse() || f.age >= detectBlocks
 	}
-	// Error spectrum: the block at the end of an otherwise empty window.
-	clear(f.tmp[:fftLen-blockLen])
-	copy(f.tmp[fftLen-blockLen:], e[:blockLen])
-	f.plan.Forward(f.e[:], f.tmp[:])
-
+	// f.e holds the error spectrum (errSpectrum).
 	// Normaliser per bin: the gain-weighted far-end power over the tail,
 	// D(f) = (P/M)·Σ g_k·S_k(f) + δ ≈ xᵀGx as in IPNLMS. Before the start
 	// the gains are all 1 (the correlations need a normaliser too).

@@ -188,8 +188,10 @@ func (n *nlp) comfort() {
 // detect reports whether a frame of error power pe, where the residual
 // echo was predicted at predicted, carries near-end speech, and keeps the
 // hangover.
-func (n *nlp) detect(pe, predicted float32) bool {
-	near := pe > nearMargin*predicted+noiseMargin*n.noise && pe > nearPowMin
+// spec is the spectral detector's verdict (filter.nearShare), which
+// counts as near-end speech too.
+func (n *nlp) detect(pe, predicted float32, spec bool) bool {
+	near := spec || pe > nearMargin*predicted+noiseMargin*n.noise && pe > nearPowMin
 	if near {
 		n.hang = nearHang
 	} else if n.hang > 0 {

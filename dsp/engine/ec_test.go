@@ -1,12 +1,14 @@
 package engine
 
 import (
+	"math"
 	"testing"
 
 	"github.com/openiad/openiad/dsp"
 	"github.com/openiad/openiad/dsp/g711"
 	"github.com/openiad/openiad/hal"
 	"github.com/openiad/openiad/testrig/g168"
+	"github.com/openiad/openiad/testrig/signal"
 )
 
 // noiseFar plays G.168 white noise to the line as the far end.
@@ -22,26 +24,27 @@ func (n *noiseFar) Play(dst []int16) {
 	}
 }
 
-// On a far-end call the hybrid's echo of what the line hears comes back
-// in the line input; the far end must not get it back.
-func TestEchoIsCancelledOnFarEndCalls(t *testing.T) {
-	h, err := g168.Path("D.2", 6)
+// runEcho runs a far-end call for ticks: far plays to the line, whose
+// input is the echo of what the line was sent through the Annex D model
+// path (ERL erl, one tick late, as a highway delivers it) plus near(i)
+// for sample i. It returns the line input and what the far end got
+// (decoded), from tick from on.
+func runEcho(t *testing.T, path string, erl float64, far Playout, near func(int) float64, ticks, from int) (in, got []int16) {
+	t.Helper()
+	h, err := g168.Path(path, erl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(bench{4}, Options{Channels: 4, EchoCancel: true})
+	e := New(bench{4}, Options{Channels: 4})
 	up := NewUplink(g711.ALaw, 8)
 	must(t, e.Open(0, 1))
-	must(t, e.Attach(0, up, &noiseFar{x: g168.WhiteNoise(8000*8, -10, 1)}))
+	must(t, e.Attach(0, up, far))
 	var hist []float64 // what the line was sent, newest last
 	frame := make([]byte, hal.FrameLen)
 	pcm := make([]int16, hal.FrameLen)
-	var echo, residual []int16
-	for tick := range 400 { // 4 s
-		// The line input is the echo of the line output (one tick late,
-		// as a highway delivers it) through the echo path.
-		var in hal.Frame
-		for i := range in {
+	for tick := range ticks {
+		var line hal.Frame
+		for i := range line {
 			var acc float64
 			k := len(hist) - hal.FrameLen + i
 			for j, c := range h {
@@ -49,21 +52,28 @@ func TestEchoIsCancelledOnFarEndCalls(t *testing.T) {
 					acc += c * hist[k-j]
 				}
 			}
-			in[i] = dsp.SatF16(acc)
+			line[i] = dsp.SatF16(acc + near(tick*hal.FrameLen+i))
 		}
-		e.rx[1] = in
+		e.rx[1] = line
 		e.tick()
 		for _, v := range e.tx[1] {
 			hist = append(hist, float64(v))
 		}
 		for up.Pop(frame) {
 			g711.Decode(g711.ALaw, pcm, frame)
-			if tick >= 300 {
-				residual = append(residual, pcm...)
-				echo = append(echo, in[:]...)
+			if tick >= from {
+				got = append(got, pcm...)
+				in = append(in, line[:]...)
 			}
 		}
 	}
+	return in, got
+}
+
+// On a far-end call the hybrid's echo of what the line hears comes back
+// in the line input; the far end must not get it back.
+func TestEchoIsCancelledOnFarEndCalls(t *testing.T) {
+	echo, residual := runEcho(t, "D.2", 6, &noiseFar{x: g168.WhiteNoise(8000*8, -10, 1)}, func(int) float64 { return 0 }, 400, 300)
 	le, lr := dsp.RMSToDBm0(dsp.RMS(echo)), dsp.RMSToDBm0(dsp.RMS(residual))
 	if le < -20 {
 		t.Fatalf("the echo path returns only %.1f dBm0; the test is not testing", le)
@@ -72,4 +82,76 @@ func TestEchoIsCancelledOnFarEndCalls(t *testing.T) {
 		t.Fatalf("echo %.1f dBm0 reaches the far end at %.1f dBm0: only %.1f dB cancelled, want 30", le, lr, le-lr)
 	}
 	t.Logf("echo %.1f dBm0 → far end %.1f dBm0 (%.1f dB)", le, lr, le-lr)
+}
+
+// toneFar plays a steady tone to the line as the far end.
+type toneFar struct {
+	freq, dBm0 float64
+	n          int
+}
+
+func (f *toneFar) Play(dst []int16) {
+	a := dsp.DBm0ToPeak(f.dBm0)
+	for i := range dst {
+		dst[i] = dsp.SatF16(a * math.Sin(2*math.Pi*f.freq*float64(f.n)/hal.SampleRate))
+		f.n++
+	}
+}
+
+// A steady tone each way (the phone's 1500 Hz against the far end's
+// 1004 Hz, as the SIP scenarios play them) is double talk: the phone's
+// tone reaches the far end within 1 dB, and the echo of the far end's
+// tone stays cancelled by at least 30 dB; with no echo path at all, too.
+func TestToneEachWayPassesTheNearEnd(t *testing.T) {
+	for _, tc := range []struct {
+		path string
+		erl  float64
+	}{{"D.3", 6}, {"D.6", 10}, {"", 0}} {
+		phone := func(i int) float64 {
+			return dsp.DBm0ToPeak(-10) * math.Sin(2*math.Pi*1500*float64(i)/hal.SampleRate)
+		}
+		far := &toneFar{freq: 1004, dBm0: -10}
+		var in, got []int16
+		if tc.path == "" {
+			in, got = runEchoFree(t, far, phone)
+		} else {
+			in, got = runEcho(t, tc.path, tc.erl, far, phone, 500, 200)
+		}
+		nIn, nOut := signal.LevelAt(in, 1500), signal.LevelAt(got, 1500)
+		eIn, eOut := signal.LevelAt(in, 1004), signal.LevelAt(got, 1004)
+		t.Logf("%s: phone 1500 Hz %.1f → %.1f dBm0 at the far end; echo of 1004 Hz %.1f → %.1f dBm0", tc.path, nIn, nOut, eIn, eOut)
+		if math.Abs(nOut-nIn) > 1 {
+			t.Errorf("%s: the phone's 1500 Hz at %.1f dBm0 reached the far end at %.1f", tc.path, nIn, nOut)
+		}
+		if tc.path != "" && eIn-eOut < 30 {
+			t.Errorf("%s: echo of the far end's 1004 Hz at %.1f dBm0 reached it at %.1f: only %.1f dB cancelled", tc.path, eIn, eOut, eIn-eOut)
+		}
+	}
+}
+
+// runEchoFree is runEcho on a line without echo.
+func runEchoFree(t *testing.T, far Playout, near func(int) float64) (in, got []int16) {
+	t.Helper()
+	e := New(bench{4}, Options{Channels: 4})
+	up := NewUplink(g711.ALaw, 8)
+	must(t, e.Open(0, 1))
+	must(t, e.Attach(0, up, far))
+	frame := make([]byte, hal.FrameLen)
+	pcm := make([]int16, hal.FrameLen)
+	for tick := range 500 {
+		var line hal.Frame
+		for i := range line {
+			line[i] = dsp.SatF16(near(tick*hal.FrameLen + i))
+		}
+		e.rx[1] = line
+		e.tick()
+		for up.Pop(frame) {
+			g711.Decode(g711.ALaw, pcm, frame)
+			if tick >= 200 {
+				got = append(got, pcm...)
+				in = append(in, line[:]...)
+			}
+		}
+	}
+	return in, got
 }

@@ -8,8 +8,19 @@
 // OS thread. Every other method may be called from any goroutine: it queues a
 // command in a preallocated lock-free ring that Run applies at the start of
 // the next tick, so no lock is ever held across a tick and nothing is
-// allocated per frame. Events (DTMF digits) travel back through a second
-// ring; Notify signals that some are waiting and Events drains them.
+// allocated per frame. Events (DTMF digits, fax and modem tones) travel
+// back through a second ring; Notify signals that some are waiting and
+// Events drains them.
+//
+// A channel with a far end attached listens for fax and modem signals on
+// its line input (dsp/fax: CNG, the 2100 Hz answer tone, V.21 flags). The
+// first one turns the channel to pass-through until the far end is
+// detached: the echo canceller's non-linear processor goes off (its
+// G.164/G.165 tone disabler still turns the whole canceller off on an
+// answer tone with phase reversals, and back on after quiet), and a
+// playout with a SetFixed method (dsp/jitter.Buffer) holds a fixed delay;
+// every signal is reported as a Fax event so that call control can move
+// the call to plain G.711.
 package engine
 
 import (
@@ -21,8 +32,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/openiad/openiad/dsp"
+	"github.com/openiad/openiad/dsp/callerid"
 	"github.com/openiad/openiad/dsp/dtmf"
 	"github.com/openiad/openiad/dsp/ec"
+	"github.com/openiad/openiad/dsp/fax"
 	"github.com/openiad/openiad/dsp/tone"
 	"github.com/openiad/openiad/hal"
 )
@@ -37,11 +51,10 @@ var (
 type Options struct {
 	Channels int // how many channels can be open at once (default: the highway's slots)
 	Queue    int // command and event ring size (default 1024)
-	// EchoCancel puts a line echo canceller (dsp/ec) on every channel with
-	// a far end attached. Off for now: in tone double talk (a steady tone
-	// each way) the canceller still attenuates the near end.
-	EchoCancel bool
-	Log        *slog.Logger
+	// NoEchoCancel leaves out the line echo canceller (dsp/ec) that every
+	// channel with a far end attached otherwise gets.
+	NoEchoCancel bool
+	Log          *slog.Logger
 }
 
 // EventKind says what an Event reports.
@@ -50,7 +63,12 @@ type EventKind uint8
 const (
 	DigitDown EventKind = iota + 1 // a DTMF key went down on the channel's line input
 	DigitUp                        // it went up; Dur says how long it was held
+	Fax                            // a fax or modem signal on the line input (Signal); the channel is in pass-through
 )
+
+// PassThroughDelay is the fixed playout delay a channel in pass-through
+// asks of its playout.
+const PassThroughDelay = 60 * time.Millisecond
 
 // Event is something the engine saw on a channel.
 type Event struct {
@@ -58,7 +76,8 @@ type Event struct {
 	Kind  EventKind
 	Digit byte
 	Dur   time.Duration
-	Tick  uint64 // the tick it was seen in
+	Tick  uint64   // the tick it was seen in
+	Fax   fax.Kind // for Fax: which signal
 }
 
 type op uint8
@@ -71,6 +90,7 @@ const (
 	opDisconnect
 	opDetect
 	opAttach
+	opCallerID
 )
 
 type command struct {
@@ -81,6 +101,7 @@ type command struct {
 	up   *Uplink
 	play Playout
 	ec   *ec.Canceller
+	cid  *callerid.Transmission
 }
 
 type channel struct {
@@ -97,6 +118,10 @@ type channel struct {
 	play   Playout       // far-end audio to the line
 	ec     *ec.Canceller // line echo canceller while a far end is attached
 	sent   hal.Frame     // what the line was given last tick: the echo reference
+	fax    *fax.Detector // fax and modem signals on the line input while a far end is attached
+	pass   bool          // pass-through: a fax or modem signal was heard
+	cid    callerid.Generator
+	cidBuf hal.Frame
 	// The uplink runs keyDelay frames late so that a DTMF digit, which the
 	// detector confirms only some 40 ms after it starts, is removed whole.
 	delay [keyDelay]hal.Frame
@@ -137,7 +162,7 @@ func New(hw hal.Highway, o Options) *Engine {
 	}
 	e := &Engine{
 		hw:     hw,
-		echo:   o.EchoCancel,
+		echo:   !o.NoEchoCancel,
 		log:    o.Log,
 		rx:     make([]hal.Frame, hw.Slots()),
 		tx:     make([]hal.Frame, hw.Slots()),
@@ -149,6 +174,7 @@ func New(hw hal.Highway, o Options) *Engine {
 	for i := range e.chans {
 		e.chans[i].peer = -1
 		e.chans[i].det = dtmf.NewDetector()
+		e.chans[i].fax = fax.NewDetector()
 	}
 	return e
 }
@@ -209,6 +235,15 @@ func (e *Engine) DetectDTMF(ch int, on bool) error {
 		a = 1
 	}
 	return e.send(command{op: opDetect, ch: ch, arg: a})
+}
+
+// SendCallerID sends a caller-ID transmission (dsp/callerid) on the
+// channel's line output, mixed over whatever else plays; nil stops one in
+// progress. The line must be able to hear it: on hook, in on-hook
+// transmission (between ring bursts). The engine copies t when it applies
+// the command, at its next tick.
+func (e *Engine) SendCallerID(ch int, t *callerid.Transmission) error {
+	return e.send(command{op: opCallerID, ch: ch, cid: t})
 }
 
 // Notify receives a value when events are waiting.
@@ -298,7 +333,9 @@ func (e *Engine) tick() {
 		for _, d := range c.det.Process(c.in[:]) {
 			// Key-down is reported while detection is on; key-up only
 			// for a key whose key-down was reported.
-			if d.Down != !c.key || (d.Down && (!c.detect || (c.regen && c.gen.Active()))) {
+			// In pass-through (fax, modem) no key goes down: the data
+			// signals must reach the far end untouched.
+			if d.Down != !c.key || (d.Down && (!c.detect || c.pass || (c.regen && c.gen.Active()))) {
 				continue
 			}
 			ev := Event{Ch: i, Digit: d.Digit, Tick: n, Kind: DigitDown}
@@ -313,6 +350,24 @@ func (e *Engine) tick() {
 				raised = true
 			} else {
 				e.lost.Add(1)
+			}
+		}
+		if c.up != nil || c.play != nil {
+			for _, f := range c.fax.Process(c.in[:]) {
+				if !c.pass {
+					c.pass = true
+					if c.ec != nil {
+						c.ec.SetNLP(false)
+					}
+					if p, ok := c.play.(fixedPlayout); ok {
+						p.SetFixed(PassThroughDelay)
+					}
+				}
+				if e.events.push(Event{Ch: i, Kind: Fax, Fax: f.Kind, Tick: n}) {
+					raised = true
+				} else {
+					e.lost.Add(1)
+				}
 			}
 		}
 		if c.ec != nil {
@@ -341,6 +396,14 @@ func (e *Engine) tick() {
 			*out = hal.Frame{}
 		}
 		c.gen.Mix(out[:])
+		if c.cid.Active() {
+			// Caller ID on hook: the line is in on-hook transmission
+			// between the ring bursts. Line cues (reversals, ring
+			// pulses) belong to the variants before the first ring,
+			// which the line does not ask for.
+			c.cid.Generate(c.cidBuf[:])
+			dsp.MixInto(out[:], c.cidBuf[:])
+		}
 		c.sent = *out
 	}
 	if raised {
@@ -362,6 +425,7 @@ func (e *Engine) apply(cmd command) {
 		c.open, c.slot, c.detect, c.key = true, cmd.arg, false, false
 		c.up, c.play, c.ec = nil, nil, nil
 		c.gen.Stop()
+		c.cid.Stop()
 		c.det.Reset()
 	case opClose:
 		if c.open {
@@ -369,6 +433,7 @@ func (e *Engine) apply(cmd command) {
 			c.open, c.detect, c.key = false, false, false
 			c.up, c.play, c.ec = nil, nil, nil
 			c.gen.Stop()
+			c.cid.Stop()
 			e.tx[c.slot] = hal.Frame{}
 		}
 	case opTone:
@@ -390,10 +455,23 @@ func (e *Engine) apply(cmd command) {
 		e.unpeer(cmd.ch)
 	case opDetect:
 		c.detect = cmd.arg != 0
+	case opCallerID:
+		if cmd.cid == nil {
+			c.cid.Stop()
+		} else if err := c.cid.Start(cmd.cid); err != nil {
+			e.log.Error("engine: caller ID", "ch", cmd.ch, "err", err)
+		}
 	case opAttach:
 		c.up, c.play, c.ec = cmd.up, cmd.play, cmd.ec
 		c.delay, c.muted = [keyDelay]hal.Frame{}, [keyDelay]bool{}
+		c.pass = false
+		c.fax.Reset()
 	}
+}
+
+// fixedPlayout is a playout that can hold a fixed delay (pass-through).
+type fixedPlayout interface {
+	SetFixed(time.Duration)
 }
 
 func (e *Engine) unpeer(ch int) {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/openiad/openiad/dsp"
 	"github.com/openiad/openiad/dsp/dtmf"
+	"github.com/openiad/openiad/dsp/g711"
 	"github.com/openiad/openiad/dsp/tone"
 	"github.com/openiad/openiad/hal"
 )
@@ -50,6 +51,8 @@ func TestZeroAllocsPerTickWithEightChannels(t *testing.T) {
 	must(t, e.PlayTone(5, &plan.Busy))
 	must(t, e.PlayTone(6, &plan.Ringback))
 	must(t, e.PlayTone(0, &plan.CallWaiting)) // mixed over a conversation
+	// A far-end call: echo canceller, fax detector and uplink run.
+	must(t, e.Attach(5, NewUplink(g711.ALaw, 8), &toneFar{freq: 425, dBm0: -13}))
 	var g dtmf.Generator
 	must(t, g.Start("1234567890", 50*time.Millisecond, 50*time.Millisecond, -7))
 	n := 0

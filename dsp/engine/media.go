@@ -80,7 +80,7 @@ const EchoTail = 128 * time.Millisecond
 // Attach connects the channel to a far end: up receives the line audio
 // (nil for none) and play supplies what the line hears (nil for silence).
 // A cross-connection to another channel takes precedence over play. With
-// an uplink and Options.EchoCancel, the line audio first goes through a
+// an uplink (and unless Options.NoEchoCancel), the line audio first goes through a
 // line echo canceller (dsp/ec) whose reference is what the engine sends to
 // the line, so the far end does not hear itself back from the hybrid.
 func (e *Engine) Attach(ch int, up *Uplink, play Playout) error {

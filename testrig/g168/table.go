@@ -1,6 +1,7 @@
 package g168
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"strings"
@@ -29,6 +30,9 @@ type Result struct {
 	MinAfterDT  float64       // lowest 20 ms ERLE in that second (divergence shows here)
 	Residual    float64       // output level with the NLP on, dBm0, over the 2 s before the double talk
 	NsPerSample float64       // processing time per sample on this machine, NLP off (best of the runs)
+	// Instructions per sample on ARMv7 and ARM64 (NLP off), counted under
+	// qemu-user by a Counter; 0 when not counted.
+	ARMv7, ARM64 float64
 }
 
 // Row is one scenario and the result of every candidate.
@@ -126,6 +130,34 @@ func Run(c Candidate, v *Vectors, tail time.Duration, runs int) (Result, error) 
 	return res, nil
 }
 
+// CountARM fills in the ARMv7 and ARM64 instructions per sample of the
+// first candidate (dsp/ec's, the only one built for ARM) on every row,
+// with c.
+func CountARM(ctx context.Context, c *Counter, rows []Row, tail time.Duration) error {
+	vecs := make([]*Vectors, len(rows))
+	for i, r := range rows {
+		v, err := r.Scenario.Build()
+		if err != nil {
+			return err
+		}
+		vecs[i] = v
+	}
+	for _, a := range []Arch{ARMv7, ARM64} {
+		n, err := c.Count(ctx, a, tail, vecs)
+		if err != nil {
+			return err
+		}
+		for i := range rows {
+			if a.Name == ARMv7.Name {
+				rows[i].Results[0].ARMv7 = n[i]
+			} else {
+				rows[i].Results[0].ARM64 = n[i]
+			}
+		}
+	}
+	return nil
+}
+
 // RunTable runs every table scenario through every candidate.
 func RunTable(cands []Candidate, tail time.Duration, runs int) ([]Row, error) {
 	var rows []Row
@@ -168,6 +200,10 @@ func FormatTable(cands []Candidate, rows []Row, tail time.Duration) string {
 	if len(cands) > 1 {
 		fmt.Fprintf(&b, " | %6s %6s", "ΔERLE", "time×")
 	}
+	arm := len(rows) > 0 && rows[0].Results[0].ARMv7 > 0
+	if arm {
+		fmt.Fprintf(&b, " | %s insn/smp: %6s %6s", names[0], "ARMv7", "ARM64")
+	}
 	b.WriteString("\n")
 	for _, r := range rows {
 		s := r.Scenario
@@ -182,6 +218,9 @@ func FormatTable(cands []Candidate, rows []Row, tail time.Duration) string {
 		if len(r.Results) > 1 {
 			a, c := r.Results[0], r.Results[1]
 			fmt.Fprintf(&b, " | %+6.1f %6.2f", a.Steady-c.Steady, a.NsPerSample/c.NsPerSample)
+		}
+		if arm {
+			fmt.Fprintf(&b, " | %*s %6.0f %6.0f", len(names[0])+10, "", r.Results[0].ARMv7, r.Results[0].ARM64)
 		}
 		b.WriteString("\n")
 	}

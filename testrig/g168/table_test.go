@@ -11,6 +11,7 @@ import (
 	"github.com/openiad/openiad/dsp"
 	"github.com/openiad/openiad/dsp/ec"
 	"github.com/openiad/openiad/testrig/cref"
+	"github.com/openiad/openiad/testrig/peers"
 )
 
 var full = flag.Bool("g168.full", false, "run the long sweeps (every echo path, more seeds)")
@@ -87,10 +88,13 @@ func TestTable(t *testing.T) {
 }
 
 // BenchmarkTable prints the table with the best of five timed runs per
-// candidate (go test -run '^$' -bench Table ./testrig/g168) and reports
-// our time per sample and its ratio to speexdsp's.
+// candidate (go test -run '^$' -bench Table ./testrig/g168) and our
+// ARMv7 and ARM64 instructions per sample counted under qemu-user, and
+// reports our time per sample, its ratio to speexdsp's and the worst row's
+// instructions per sample (the budget: 3,000 on ARMv7 at 128 ms).
 func BenchmarkTable(b *testing.B) {
 	cref.Need(b)
+	peers.Require(b, QemuMissing())
 	cands := []Candidate{ours, speex}
 	var rows []Row
 	for b.Loop() {
@@ -100,14 +104,27 @@ func BenchmarkTable(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+	b.StopTimer()
+	ctr, err := NewCounter(b.Context(), b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := CountARM(b.Context(), ctr, rows, benchTail); err != nil {
+		b.Fatal(err)
+	}
 	fmt.Fprint(os.Stdout, FormatTable(cands, rows, benchTail))
-	var ns, ratio float64
+	var ns, ratio, v7, a64 float64
 	for _, r := range rows {
 		ns += r.Results[0].NsPerSample
 		ratio += r.Results[0].NsPerSample / r.Results[1].NsPerSample
+		v7, a64 = max(v7, r.Results[0].ARMv7), max(a64, r.Results[0].ARM64)
 	}
+	fmt.Fprintf(os.Stdout, "ARMv7: at most %.0f instructions per channel-sample (goal ≤ 3000: %.0f channels on a 1 GHz core at IPC 1); ARM64: at most %.0f\n",
+		v7, 1e9/(v7*8000), a64)
 	b.ReportMetric(ns/float64(len(rows)), "ns/sample")
 	b.ReportMetric(ratio/float64(len(rows)), "×speexdsp")
+	b.ReportMetric(v7, "ARMv7-insn/sample")
+	b.ReportMetric(a64, "ARM64-insn/sample")
 }
 
 // TestSweep runs the canceller over the bench's range: far-end levels

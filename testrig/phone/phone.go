@@ -4,8 +4,10 @@
 // with a handset does: lift and replace it, flash, dial with real DTMF audio
 // (which the firmware's own detector must recognise), speak a test tone
 // into the microphone and record what the earpiece hears. It also notes
-// every ring burst with its time, for cadence checks, and Recognise names
-// what a recording holds (tone frequencies, levels, cadence).
+// every ring burst with its time, for cadence checks, shows the caller ID
+// it decodes (dsp/callerid: Bell 202 or V.23 FSK, DTMF) from what its line
+// carries while it is on hook, and Recognise names what a recording holds
+// (tone frequencies, levels, cadence).
 //
 // Everything is paced by the line: the board sends an earpiece frame every
 // 10 ms tick and the phone answers each with a microphone frame, so Dial and
@@ -26,6 +28,7 @@ import (
 
 	"github.com/openiad/openiad/boards/sim/wire"
 	"github.com/openiad/openiad/dsp"
+	"github.com/openiad/openiad/dsp/callerid"
 	"github.com/openiad/openiad/dsp/dtmf"
 	"github.com/openiad/openiad/hal"
 	"github.com/openiad/openiad/testrig/signal"
@@ -61,10 +64,11 @@ type RingEdge struct {
 type EventKind uint8
 
 const (
-	EvRing   EventKind = iota // ring voltage went on or off (Event.Ringing)
-	EvFeed                    // the line feed or its polarity changed (Event.Feed, Event.Reversed)
-	EvError                   // the board sent an error (Event.Text)
-	EvClosed                  // the connection ended (Event.Text says why when known)
+	EvRing     EventKind = iota // ring voltage went on or off (Event.Ringing)
+	EvFeed                      // the line feed or its polarity changed (Event.Feed, Event.Reversed)
+	EvError                     // the board sent an error (Event.Text)
+	EvClosed                    // the connection ended (Event.Text says why when known)
+	EvCallerID                  // caller ID was received on hook (Event.Text shows it; Phone.CallerID has it)
 )
 
 // Event is something the phone noticed on its line, for a user interface.
@@ -92,6 +96,8 @@ func (e Event) String() string {
 		return fmt.Sprintf("feed %s, %s", e.Feed, pol)
 	case EvError:
 		return "board error: " + e.Text
+	case EvCallerID:
+		return "caller ID: " + e.Text
 	}
 	if e.Text != "" {
 		return "disconnected: " + e.Text
@@ -137,6 +143,9 @@ type Phone struct {
 	lastErr   string
 	mic       wire.Msg
 	scratch   hal.Frame
+	cidRx     *callerid.Receiver // reads the line while on hook
+	cid       *callerid.Message  // the last caller ID received
+	cidErr    error              // the last broken transmission
 
 	events   chan Event
 	closed   chan struct{} // closed when the reader ends
@@ -153,6 +162,7 @@ func Attach(c net.Conn, port int) (*Phone, error) {
 		ringWake: make(chan struct{}),
 		events:   make(chan Event, 64),
 		closed:   make(chan struct{}),
+		cidRx:    callerid.NewReceiver(),
 	}
 	p.mic.Type = wire.Audio
 	if err := p.handshake(); err != nil {
@@ -449,6 +459,11 @@ func (p *Phone) audio(ear *hal.Frame) error {
 		close(r.done)
 		p.recs = p.recs[1:]
 	}
+	if !p.line.OffHook {
+		p.callerID(ear)
+	} else {
+		p.cidRx.Reset()
+	}
 	mic := &p.mic.Audio
 	clear(mic[:])
 	if p.toneOn {
@@ -502,4 +517,59 @@ func (p *Phone) control(m *wire.Msg) (bool, string) {
 		return true, fmt.Sprintf("%v: unexpected %s from the board", errProto, m.Type)
 	}
 	return false, ""
+}
+
+// callerID runs the on-hook receiver over an earpiece frame (under mu).
+func (p *Phone) callerID(ear *hal.Frame) {
+	for _, ev := range p.cidRx.Process(ear[:]) {
+		switch ev.Kind {
+		case callerid.EventMessage, callerid.EventDTMF:
+			m, err := ev.Message()
+			if err != nil {
+				p.cidErr = err
+				continue
+			}
+			p.cid, p.cidErr = &m, nil
+			p.event(Event{Kind: EvCallerID, At: time.Now(), Text: describeCallerID(m)})
+		case callerid.EventError:
+			p.cidErr = ev.Err
+		}
+	}
+}
+
+// describeCallerID is what a phone's display shows.
+func describeCallerID(m callerid.Message) string {
+	num := m.Number
+	switch {
+	case num == "" && m.NumberAbsent != callerid.Present:
+		num = m.NumberAbsent.String()
+	case num == "":
+		num = "-"
+	}
+	name := m.Name
+	if name == "" && m.NameAbsent != callerid.Present {
+		name = m.NameAbsent.String()
+	}
+	if name != "" {
+		return num + " " + name
+	}
+	return num
+}
+
+// CallerID returns the last caller ID the phone received on hook (false
+// before the first), and the error of the last broken transmission since.
+func (p *Phone) CallerID() (callerid.Message, bool, error) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.cid == nil {
+		return callerid.Message{}, false, p.cidErr
+	}
+	return *p.cid, true, p.cidErr
+}
+
+// ClearCallerID forgets the caller ID received so far.
+func (p *Phone) ClearCallerID() {
+	p.mu.Lock()
+	p.cid, p.cidErr = nil, nil
+	p.mu.Unlock()
 }
