@@ -147,6 +147,7 @@ type Stream struct {
 	full     chan int
 	events   chan Event
 	evq      chan queuedEvent
+	tap      atomic.Pointer[TapFunc]
 
 	done      chan struct{}
 	closeOnce sync.Once
@@ -233,6 +234,47 @@ func newStream(rtpConn, rtcpConn conn, port int, interval func(initial bool) tim
 	go s.reportLoop()
 	go s.eventLoop()
 	return s
+}
+
+// TapFunc is told of every RTP and RTCP packet a Stream sends or receives
+// (a packet capture). It runs on the stream's own goroutines, holding its
+// locks: it must return quickly, never block, and not keep b.
+type TapFunc func(sent, rtcp bool, local, remote netip.AddrPort, b []byte)
+
+// SetTap sets (or with nil removes) the stream's tap. Without a tap the
+// media path pays one atomic load per packet and allocates nothing.
+func (s *Stream) SetTap(f TapFunc) {
+	if f == nil {
+		s.tap.Store(nil)
+		return
+	}
+	s.tap.Store(&f)
+}
+
+// tapped shows a packet to the tap, if there is one.
+func (s *Stream) tapped(sent, isRTCP bool, remote netip.AddrPort, b []byte) {
+	f := s.tap.Load()
+	if f == nil {
+		return
+	}
+	c := s.rtp
+	if isRTCP {
+		c = s.rtcp
+	}
+	var local netip.AddrPort
+	if la, ok := c.(interface{ LocalAddr() net.Addr }); ok {
+		if u, ok := la.LocalAddr().(*net.UDPAddr); ok {
+			local = u.AddrPort()
+		}
+	}
+	if !local.IsValid() {
+		port := s.port
+		if isRTCP {
+			port++
+		}
+		local = netip.AddrPortFrom(netip.IPv4Unspecified(), uint16(port))
+	}
+	(*f)(sent, isRTCP, local, remote, b)
 }
 
 // Port is the RTP port (RTCP is Port()+1).
@@ -344,6 +386,7 @@ func (s *Stream) writeLocked(pt uint8, ts uint32, marker bool, payload []byte) e
 	if _, err := s.rtp.WriteToUDPAddrPort(s.buf[:n], s.remote); err != nil {
 		return fmt.Errorf("media: send to %v: %w", s.remote, err)
 	}
+	s.tapped(true, false, s.remote, s.buf[:n])
 	return nil
 }
 
@@ -378,13 +421,14 @@ func (s *Stream) readRTP() {
 	cur := <-s.free
 	for {
 		sl := &s.slots[cur]
-		n, _, err := s.rtp.ReadFromUDPAddrPort(sl.buf[:])
+		n, from, err := s.rtp.ReadFromUDPAddrPort(sl.buf[:])
 		if err != nil {
 			if s.isClosed() || errors.Is(err, net.ErrClosed) {
 				break
 			}
 			continue // e.g. ICMP port unreachable reported on the socket
 		}
+		s.tapped(false, false, from, sl.buf[:min(n, len(sl.buf))])
 		at := time.Now()
 		if n > maxPacket || !parseRTP(&h, sl, n) {
 			s.rmu.Lock()

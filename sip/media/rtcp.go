@@ -280,7 +280,9 @@ func (s *Stream) report(bye bool) {
 	s.st.RTCPSent++
 	s.avgRTCP += (float64(len(b)+28) - s.avgRTCP) / 16
 	s.mu.Unlock()
-	s.rtcp.WriteToUDPAddrPort(b, dest)
+	if _, err := s.rtcp.WriteToUDPAddrPort(b, dest); err == nil {
+		s.tapped(true, true, dest, b)
+	}
 }
 
 // readRTCP is the RTCP reader goroutine.
@@ -288,13 +290,14 @@ func (s *Stream) readRTCP() {
 	defer s.readers.Done()
 	buf := make([]byte, maxPacket)
 	for {
-		n, _, err := s.rtcp.ReadFromUDPAddrPort(buf)
+		n, from, err := s.rtcp.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			if s.isClosed() || errors.Is(err, net.ErrClosed) {
 				return
 			}
 			continue
 		}
+		s.tapped(false, true, from, buf[:n])
 		pkts, err := rtcp.Unmarshal(buf[:n])
 		if err != nil {
 			continue
