@@ -31,6 +31,9 @@ type diagData struct {
 	Ports       []int           `json:"ports"`
 	CanLineTest bool            `json:"canLineTest"`
 	CanNet      bool            `json:"canPing"`
+	CanTrace    bool            `json:"canTrace"` // live SIP trace and packet capture
+	CaptureMax  int             `json:"captureMaxSeconds"`
+	LimitMax    int             `json:"captureMaxKiB"`
 	Port        int             `json:"port,omitempty"`
 	Checks      []console.Check `json:"checks,omitempty"`
 	Ping        *pingResult     `json:"ping,omitempty"`
@@ -71,7 +74,8 @@ type traceResult struct {
 }
 
 func (s *Server) diagData() diagData {
-	d := diagData{CanLineTest: s.o.LineTest != nil, CanNet: s.o.Net != nil, Ports: []int{}}
+	d := diagData{CanLineTest: s.o.LineTest != nil, CanNet: s.o.Net != nil, CanTrace: s.o.Tap != nil, Ports: []int{},
+		CaptureMax: int(CaptureMax / time.Second), LimitMax: CaptureLimitMax}
 	for _, p := range s.o.Config.Get().Ports {
 		d.Ports = append(d.Ports, p.Index)
 	}

@@ -1,6 +1,7 @@
 // Package webui is the installer's web page: server-rendered html/template
 // pages embedded in the firmware, a little JavaScript (static/app.js, for
-// the self-refreshing status and log views), and the same routes answering
+// the self-refreshing status and log views, the live SIP trace and the
+// notes shown while an upload or a capture runs), and the same routes answering
 // JSON when the request says Accept: application/json. tools/iadctl is a
 // client of that JSON API.
 //
@@ -37,7 +38,8 @@
 //     (restore, firmware) are streamed.
 //   - Roles (auth.Role): an installer may not open the account pages and
 //     may not change configuration under the administrator-only paths
-//     (adminOnlyPaths: the TR-069 settings when they exist).
+//     (adminOnlyPaths: the TR-069 settings, config "cwmp"), which the
+//     page shows read-only for them.
 //   - Every response carries Content-Security-Policy default-src 'self'
 //     (no inline script or style), X-Content-Type-Options nosniff,
 //     X-Frame-Options DENY, Referrer-Policy same-origin; pages are not
@@ -56,11 +58,37 @@
 // in "errors" (JSON) and stores nothing. Passwords are write-only: the page
 // only says whether one is set; an empty password field keeps it.
 //
+// The settings pages are: device and region, ports, SIP accounts, SIP
+// profiles, dial plan, WAN (DHCP or static address, gateway, DNS, host
+// name, VLAN, MTU; the quick set-up repeats the first four), time (NTP
+// servers, zone), syslog (collector, protocol, level; firmware/syslog
+// follows it live) and TR-069 (ACS URL and credentials, periodic inform,
+// connection request, CA certificates, data model flavour). The TR-069
+// page is read-only for installers; its passwords, like the SIP ones,
+// are write-only.
+//
+// # Calls and diagnostics
+//
+// The status page lists the calls in progress with their live quality
+// (codec, loss, jitter, ERLE when the echo canceller runs, MOS estimate)
+// from Options.Calls; /calls lists the call detail records
+// (Options.Records, filtered by port and day) and /calls.csv downloads
+// the same selection as CSV, streamed.
+//
+// The diagnostics page has the live SIP trace: static/app.js opens
+// /diag/sip-trace/stream, Server-Sent Events carrying each SIP message the
+// box sends or receives (Options.Tap), for at most TraceStreamMax;
+// /diag/sip-trace?seconds=N is the same as one JSON answer (tools/iadctl
+// sip-trace). POST /diag/capture records SIP, RTP and RTCP for 1 to 120
+// seconds (or up to a size limit) and streams it as a classic libpcap file
+// (raw IP, LINKTYPE_RAW, headers made up from the datagrams' ends), one
+// capture at a time.
+//
 // # Backup and restore
 //
 // A backup is a JSON file: the configuration with an envelope saying which
 // board, how many ports and which firmware wrote it. By default the SIP
-// passwords are left out (a file an installer keeps on a laptop should not
+// and TR-069 passwords are left out (a file an installer keeps on a laptop should not
 // open the carrier accounts); an administrator may ask for them. Restoring
 // a file without passwords keeps the passwords the box has. A restore is
 // refused, with the reason, when the file is from another board or another

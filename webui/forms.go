@@ -14,12 +14,14 @@ import (
 
 	"github.com/openiad/openiad/firmware/config"
 	"github.com/openiad/openiad/firmware/console/auth"
+	"github.com/openiad/openiad/firmware/cwmp/datamodel"
+	"github.com/openiad/openiad/firmware/syslog"
 )
 
 // adminOnlyPaths are the configuration paths only an administrator may
-// change: the carrier's management (TR-069) settings, once the
-// configuration holds them.
-var adminOnlyPaths = []string{"cwmp", "tr069", "management"}
+// change: the carrier's management (TR-069) settings. Installers see them
+// read-only (markRole).
+var adminOnlyPaths = []string{"cwmp"}
 
 // Field kinds.
 const (
@@ -30,6 +32,7 @@ const (
 	kindDuration = "duration"
 	kindList     = "list"
 	kindPassword = "password"
+	kindTextArea = "textarea" // several lines (a PEM bundle)
 )
 
 // field is one form field, named by its configuration path.
@@ -41,8 +44,11 @@ type field struct {
 	IsSet   bool      `json:"set,omitempty"` // a password: one is stored
 	Options []option  `json:"options,omitempty"`
 	Locked  *lockInfo `json:"locked,omitempty"`
-	Error   string    `json:"error,omitempty"`
-	Hint    string    `json:"hint,omitempty"`
+	// AdminOnly: the field is under adminOnlyPaths and the account is
+	// not an administrator's, so it is shown read-only.
+	AdminOnly bool   `json:"adminOnly,omitempty"`
+	Error     string `json:"error,omitempty"`
+	Hint      string `json:"hint,omitempty"`
 
 	get func(*config.Config) (string, bool) // value, and whether the field still exists
 	set func(*config.Config, string) error
@@ -54,9 +60,10 @@ type option struct {
 }
 
 type lockInfo struct {
-	Path string    `json:"path"` // the locked path that covers the field
-	By   string    `json:"by"`
-	At   time.Time `json:"at"`
+	Path  string    `json:"path"` // the locked path that covers the field
+	By    string    `json:"by"`
+	At    time.Time `json:"at"`
+	Param string    `json:"param,omitempty"` // the TR-069 parameter (or object) that holds the lock
 }
 
 type section struct {
@@ -141,6 +148,10 @@ type formData struct {
 	Refused  bool         `json:"-"` // the last save was refused
 	Result   string       `json:"-"` // a test call's outcome
 	ResultOK bool         `json:"-"`
+	// Note says how the page's feature fares now (the remote log).
+	Note   string        `json:"note,omitempty"`
+	Bad    bool          `json:"-"` // the note is a problem
+	Syslog *syslog.Stats `json:"syslog,omitempty"`
 }
 
 var errNoLonger = errors.New("webui: no longer exists")
@@ -192,6 +203,8 @@ var (
 	errNotDuration = errors.New("duration")
 	errNotOption   = errors.New("option")
 	errTooLong     = errors.New("too long")
+	errTooLongPEM  = errors.New("too long PEM")
+	errNotTime     = errors.New("time")
 )
 
 // maxValueLen bounds any one value before it reaches the store: nothing
@@ -333,6 +346,10 @@ func (x *rx) parseReason(f *field, err error) string {
 		return x.T("err.option", strings.Join(vals, ", "))
 	case errors.Is(err, errTooLong):
 		return x.T("err.toolong", maxValueLen)
+	case errors.Is(err, errTooLongPEM):
+		return x.T("err.toolong", config.MaxCACerts)
+	case errors.Is(err, errNotTime):
+		return x.T("err.time")
 	case errors.Is(err, errNoLonger):
 		return x.T("err.gone")
 	}
@@ -357,6 +374,25 @@ func fill(secs []section, c *config.Config) {
 			for k, l := range c.Locks {
 				if covers(k, f.Name) {
 					f.Locked = &lockInfo{Path: k, By: string(l.By), At: l.At}
+					if n := datamodel.LockParam(c, f.Name); strings.HasPrefix(n, "Device.") {
+						f.Locked.Param = n
+					}
+				}
+			}
+		}
+	}
+}
+
+// markRole marks the fields an installer may see but not change.
+func markRole(x *rx, secs []section) {
+	if x.sess != nil && x.sess.role == auth.RoleAdministrator {
+		return
+	}
+	for _, sec := range secs {
+		for _, f := range sec.Fields {
+			for _, p := range adminOnlyPaths {
+				if covers(p, f.Name) {
+					f.AdminOnly = true
 				}
 			}
 		}
@@ -583,6 +619,7 @@ func (s *Server) formPage(p *formPage) handlerFunc {
 		c := s.o.Config.Get()
 		secs := p.build(x, &c)
 		fill(secs, &c)
+		markRole(x, secs)
 		x.page(http.StatusOK, "form", p.title, p.nav, s.formData(x, p, secs, &c))
 	}
 }
@@ -592,6 +629,18 @@ func (s *Server) formData(x *rx, p *formPage, secs []section, c *config.Config) 
 	if p == pageSetup {
 		for _, pt := range c.Ports {
 			d.Ports = append(d.Ports, pt.Index)
+		}
+	}
+	if p == pageSyslog && s.o.Syslog != nil {
+		st := s.o.Syslog()
+		d.Syslog = &st
+		switch {
+		case st.Server == "":
+			d.Note = x.T("syslog.off")
+		case !st.Up && st.LastErr != "":
+			d.Note, d.Bad = x.T("syslog.down", st.Server, st.LastErr, st.Sent, st.Dropped), true
+		default:
+			d.Note = x.T("syslog.up", st.Server, st.Sent, st.Dropped)
 		}
 	}
 	if p.name == "sip" && len(c.SIP.Profiles) > 1 {
@@ -630,6 +679,7 @@ func (s *Server) formSave(p *formPage) handlerFunc {
 		}
 		// Show the form again with what was typed and why it was refused.
 		fill(secs, &c)
+		markRole(x, secs)
 		fields := index(secs)
 		for k, val := range v {
 			if f := fields[k]; f != nil && f.Kind != kindPassword {

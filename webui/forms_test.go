@@ -148,9 +148,11 @@ func TestPasswordsWriteOnly(t *testing.T) {
 	}
 }
 
-// A carrier-locked field is read-only with who locked it; changing it is
-// refused next to the field and nothing is stored.
+// A carrier-locked field is read-only with who locked it and the TR-069
+// parameter that holds the lock; changing it is refused next to the field
+// and nothing is stored.
 func TestLockedField(t *testing.T) {
+	const lockedParam = "Device.Services.VoiceService.1.CallControl.Line.1.DirectoryNumber"
 	b := newBench(t, nil)
 	sid := b.admin(t)
 	at := time.Date(2026, 4, 1, 9, 30, 0, 0, time.UTC)
@@ -173,13 +175,15 @@ func TestLockedField(t *testing.T) {
 		}
 		want := map[string]string{"en": "Locked by cwmp since 2026-04-01 09:30:00 UTC", "zh": "自 2026-04-01 09:30:00 UTC 起被 cwmp 锁定"}[lang]
 		mustContain(t, body, want)
+		mustContain(t, body, lockedParam) // which carrier parameter holds the lock
 	}
 	var fd struct{ Sections []section }
 	if err := json.Unmarshal(b.do(req{method: "GET", path: "/settings/accounts", cookie: sid, json: true}).Body.Bytes(), &fd); err != nil {
 		t.Fatal(err)
 	}
-	if l := index(fd.Sections)["ports[0].sip.user"].Locked; l == nil || l.By != "cwmp" || !l.At.Equal(at) || l.Path != "ports[0].sip.user" {
-		t.Errorf("JSON lock %+v", l)
+	if l := index(fd.Sections)["ports[0].sip.user"].Locked; l == nil || l.By != "cwmp" || !l.At.Equal(at) || l.Path != "ports[0].sip.user" ||
+		l.Param != lockedParam {
+		t.Errorf("JSON lock %+v, want the TR-069 parameter %s", l, lockedParam)
 	}
 	before := configJSON(t, b.cfg)
 	r := b.do(req{method: "POST", path: "/settings/accounts", cookie: sid, body: form("ports[0].sip.user", "99", "ports[0].sip.displayName", "x")})
@@ -198,6 +202,9 @@ var garbage = []string{
 	"<script>alert(1)</script>", `"><img src=x onerror=alert(1)>`, "'; DROP TABLE users; --",
 	"$(reboot)", "`reboot`", "a\x00b", "a\r\nb", "\xff\xfe", "../../etc/passwd", "{{.}}", "%s%n%d",
 	"sip:evil@x;lr", "1.2.3.4:99999", "[::1]:5060", "x|y[", "中文名称",
+	"static", "192.0.2.10/24", "192.0.2.0/24", "10.0.0.1/33", "192.0.2.1", "4095", "575", "Asia/Shanghai", "../../../etc/localtime",
+	"tcp", "debug", "https://acs.example.net/cwmp", "http://user:pw@acs/", "file:///etc/passwd", "2026-01-01T03:00:00+08:00",
+	"-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----", "tr104v1",
 }
 
 // check posts one value to one field and checks the invariants: a clear
@@ -284,12 +291,12 @@ func TestFormFieldsGarbage(t *testing.T) {
 		for i, name := range names {
 			for j, v := range garbage {
 				// Every field gets the huge values and the injection
-				// strings, and half of the rest in turn, as JSON; the
+				// strings, and a third of the rest in turn, as JSON; the
 				// HTML form path gets a rotating share (same handler,
 				// other rendering) to keep the test short. FuzzFormField
 				// goes on from here.
 				special := len(v) > 100 || strings.ContainsAny(v, "<>'`$\x00\r")
-				if !special && (i+j)%2 == 1 {
+				if !special && (i+j)%3 != 0 {
 					continue
 				}
 				checkField(t, b, sid, path, name, v, true)
@@ -352,7 +359,8 @@ func FuzzFormField(f *testing.F) {
 	pages := formFields(f, b, sid)
 	type target struct{ path, name string }
 	var targets []target
-	for _, path := range []string{"/setup", "/settings/device", "/settings/ports", "/settings/accounts", "/settings/sip", "/settings/dialplan"} {
+	for _, path := range []string{"/setup", "/settings/device", "/settings/ports", "/settings/accounts", "/settings/sip", "/settings/dialplan",
+		"/settings/network", "/settings/time", "/settings/syslog", "/settings/tr069"} {
 		for _, n := range pages[path] {
 			targets = append(targets, target{path, n})
 		}

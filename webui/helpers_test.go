@@ -4,8 +4,10 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -16,11 +18,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/openiad/openiad/firmware/cdr"
 	"github.com/openiad/openiad/firmware/config"
 	"github.com/openiad/openiad/firmware/config/configtest"
 	"github.com/openiad/openiad/firmware/console"
 	"github.com/openiad/openiad/firmware/console/auth"
 	"github.com/openiad/openiad/firmware/logbuf"
+	"github.com/openiad/openiad/firmware/voip"
 	"github.com/openiad/openiad/sip/ua"
 )
 
@@ -83,6 +87,43 @@ type bench struct {
 	dir   string
 	first string // admin's first-boot password
 	opts  Options
+	sip   net.PacketConn // the socket under Options.Tap
+}
+
+// fakeRecords are call records in memory.
+type fakeRecords struct{ recs []cdr.Record }
+
+func (f *fakeRecords) Query(q cdr.Query) ([]cdr.Record, error) {
+	var out []cdr.Record
+	for i := len(f.recs) - 1; i >= 0; i-- {
+		r := f.recs[i]
+		if (q.Port == 0 || r.Port == q.Port) && (q.From.IsZero() || !r.Start.Before(q.From)) && (q.To.IsZero() || r.Start.Before(q.To)) {
+			out = append(out, r)
+		}
+		if q.Limit > 0 && len(out) == q.Limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+func (f *fakeRecords) WriteCSV(w io.Writer, q cdr.Query) error {
+	recs, _ := f.Query(q)
+	fmt.Fprintln(w, "seq,port,caller,callee")
+	for _, r := range recs {
+		fmt.Fprintf(w, "%d,%d,%s,%s\n", r.Seq, r.Port, r.Caller, r.Callee)
+	}
+	return nil
+}
+
+var testRecords = []cdr.Record{
+	{Seq: 1, Port: 1, Extension: "201", Direction: cdr.Out, Caller: "201", Callee: "013800138000", CalleeSent: "013800138000",
+		Start: time.Date(2026, 4, 30, 9, 0, 0, 0, time.UTC), Answer: time.Date(2026, 4, 30, 9, 0, 5, 0, time.UTC), End: time.Date(2026, 4, 30, 9, 2, 5, 0, time.UTC),
+		Duration: 2 * time.Minute, Cause: cdr.CauseNormal, Q850: 16, ReleasedBy: cdr.ByCaller,
+		Quality: cdr.Quality{Codec: "PCMA/8000", PacketsSent: 6000, PacketsReceived: 5990, LossPercent: 0.2, Jitter: 3 * time.Millisecond, MOS: 4.31}},
+	{Seq: 2, Port: 2, Extension: "202", Direction: cdr.In, Caller: "02150001111", Callee: "202",
+		Start: time.Date(2026, 5, 1, 10, 0, 0, 0, time.UTC), End: time.Date(2026, 5, 1, 10, 0, 30, 0, time.UTC),
+		Cause: cdr.CauseNoAnswer, Q850: 19, ReleasedBy: cdr.ByCaller},
 }
 
 func newBench(t testing.TB, mod func(*Options)) *bench {
@@ -104,6 +145,11 @@ func newBench(t testing.TB, mod func(*Options)) *bench {
 		t.Fatal(err)
 	}
 	clk := &clock{t: time.Date(2026, 5, 1, 12, 0, 0, 0, time.UTC)}
+	sipConn, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sipConn.Close() })
 	logs := logbuf.New(logbuf.Options{Size: 100, Level: slog.LevelDebug})
 	o := Options{
 		Config: store, Users: users, Status: &fakeStatus{n: 4, alarms: []console.Alarm{{Severity: "minor", Source: "media", Text: "3 late ticks since boot"}}},
@@ -120,6 +166,13 @@ func newBench(t testing.TB, mod func(*Options)) *bench {
 		LineTest: func(_ context.Context, port int) ([]console.Check, error) {
 			return []console.Check{{Name: "battery feed", Result: "forward", OK: true}, {Name: "loop", Result: "on-hook", OK: true}}, nil
 		},
+		Tap: voip.NewTap(sipConn),
+		Calls: func() []cdr.Call {
+			return []cdr.Call{{Port: 2, Extension: "202", Direction: cdr.Out, Caller: "202", Callee: "013912345678", State: "connected",
+				Start: clk.Now().Add(-95 * time.Second), Answer: clk.Now().Add(-90 * time.Second),
+				Quality: cdr.Quality{Codec: "PCMU/8000", PacketsReceived: 4500, LossPercent: 1.25, Jitter: 4200 * time.Microsecond, EC: true, ERLE: 31.4, MOS: 4.12}}}
+		},
+		Records: &fakeRecords{recs: testRecords},
 	}
 	if mod != nil {
 		mod(&o)
@@ -128,7 +181,7 @@ func newBench(t testing.TB, mod func(*Options)) *bench {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &bench{srv: srv, cfg: store, users: users, clock: clk, logs: logs, dir: dir, first: first, opts: o}
+	b := &bench{srv: srv, cfg: store, users: users, clock: clk, logs: logs, dir: dir, first: first, opts: o, sip: sipConn}
 	if tt, ok := t.(*testing.T); ok {
 		b.t = tt
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/openiad/openiad/dsp/tone"
 	"github.com/openiad/openiad/firmware/config"
@@ -17,9 +18,13 @@ var (
 	pageAccts  = &formPage{name: "accounts", path: "/settings/accounts", title: "title.accounts", nav: "settings", build: buildAccounts}
 	pageSIP    = &formPage{name: "sip", path: "/settings/sip", title: "title.sip", nav: "settings", build: buildSIP}
 	pageDial   = &formPage{name: "dialplan", path: "/settings/dialplan", title: "title.dialplan", nav: "settings", build: buildDialPlan}
+	pageWAN    = &formPage{name: "network", path: "/settings/network", title: "title.network", nav: "settings", build: buildNetwork}
+	pageTime   = &formPage{name: "time", path: "/settings/time", title: "title.time", nav: "settings", build: buildTime}
+	pageSyslog = &formPage{name: "syslog", path: "/settings/syslog", title: "title.syslog", nav: "settings", build: buildSyslog}
+	pageCWMP   = &formPage{name: "tr069", path: "/settings/tr069", title: "title.tr069", nav: "settings", build: buildCWMP}
 	pageSetup  = &formPage{name: "setup", path: "/setup", title: "title.setup", nav: "setup", build: buildSetup, alias: setupAlias}
 
-	settingsPages = []*formPage{pageDevice, pagePorts, pageAccts, pageSIP, pageDial}
+	settingsPages = []*formPage{pageDevice, pagePorts, pageAccts, pageSIP, pageDial, pageWAN, pageTime, pageSyslog, pageCWMP}
 )
 
 func countryField(x *rx) *field {
@@ -182,6 +187,8 @@ func buildSIP(x *rx, c *config.Config) []section {
 			dur("registerExpires", "f.expires", func(p *config.SIPProfile) *config.Duration { return &p.RegisterExpires }),
 			dur("retryMin", "f.retrymin", func(p *config.SIPProfile) *config.Duration { return &p.RetryMin }),
 			dur("retryMax", "f.retrymax", func(p *config.SIPProfile) *config.Duration { return &p.RetryMax }),
+			dur("registerTimeout", "f.regtimeout", func(p *config.SIPProfile) *config.Duration { return &p.RegisterTimeout }),
+			dur("failback", "f.failback", func(p *config.SIPProfile) *config.Duration { return &p.Failback }),
 			sel("keepAlive", "f.keepalive", func(p *config.SIPProfile) *string { return &p.KeepAlive }, "off", "crlf", "options"),
 			dur("keepAliveEvery", "f.keepaliveevery", func(p *config.SIPProfile) *config.Duration { return &p.KeepAliveEvery }),
 			dur("sessionExpires", "f.sessionexpires", func(p *config.SIPProfile) *config.Duration { return &p.SessionExpires }),
@@ -212,10 +219,13 @@ func buildDialPlan(x *rx, c *config.Config) []section {
 	}}}
 }
 
-// buildSetup is the quick set-up: country, the carrier's server, and a
-// SIP account per port.
+// buildSetup is the quick set-up: the WAN, the country, the carrier's
+// server, and a SIP account per port.
 func buildSetup(x *rx, c *config.Config) []section {
-	secs := []section{{Title: x.T("sec.region"), Fields: []*field{countryField(x)}}}
+	secs := []section{
+		{Title: x.T("sec.wan"), Fields: wanFields(x, false)},
+		{Title: x.T("sec.region"), Fields: []*field{countryField(x)}},
+	}
 	if len(c.SIP.Profiles) > 0 {
 		at := profile(0)
 		secs = append(secs, section{Title: x.T("sec.carrier"), Fields: []*field{
@@ -237,6 +247,129 @@ func buildSetup(x *rx, c *config.Config) []section {
 		secs = append(secs, section{Title: x.T("sec.account", p.Index, p.Extension), Fields: accountFields(x, c, i, false)})
 	}
 	return secs
+}
+
+// wanFields are the WAN settings; full adds the host name, VLAN and MTU.
+func wanFields(x *rx, full bool) []*field {
+	n := func(c *config.Config) *config.Network { return &c.Network }
+	fs := []*field{
+		selectField(x, "network.mode", "f.netmode", func(c *config.Config) *string { return &n(c).Mode },
+			[]option{{Value: config.NetDHCP, Label: x.T("net.dhcp")}, {Value: config.NetStatic, Label: x.T("net.static")}}),
+		textField(x, "network.address", "f.address", func(c *config.Config) *string { return &n(c).Address }),
+		textField(x, "network.gateway", "f.gateway", func(c *config.Config) *string { return &n(c).Gateway }),
+		listField(x, "network.dns", "f.dns", func(c *config.Config) *[]string { return &n(c).DNS }),
+	}
+	fs[1].Hint = x.T("hint.address")
+	fs[3].Hint = x.T("hint.dns")
+	if full {
+		fs = append(fs,
+			textField(x, "network.hostname", "f.hostname", func(c *config.Config) *string { return &n(c).Hostname }),
+			numberField(x, "network.vlan", "f.vlan", func(c *config.Config) *int { return &n(c).VLAN }),
+			numberField(x, "network.mtu", "f.mtu", func(c *config.Config) *int { return &n(c).MTU }),
+		)
+		fs[5].Hint, fs[6].Hint = x.T("hint.vlan"), x.T("hint.mtu")
+	}
+	return fs
+}
+
+func buildNetwork(x *rx, c *config.Config) []section {
+	return []section{{Title: x.T("sec.wan"), Fields: wanFields(x, true)}}
+}
+
+func buildTime(x *rx, c *config.Config) []section {
+	t := func(c *config.Config) *config.Time { return &c.Time }
+	zone := textField(x, "time.zone", "f.zone", func(c *config.Config) *string { return &t(c).Zone })
+	zone.Hint = x.T("hint.zone")
+	return []section{{Title: x.T("sec.time"), Fields: []*field{
+		listField(x, "time.ntpServers", "f.ntp", func(c *config.Config) *[]string { return &t(c).NTPServers }),
+		zone,
+	}}}
+}
+
+func buildSyslog(x *rx, c *config.Config) []section {
+	s := func(c *config.Config) *config.Syslog { return &c.Syslog }
+	server := textField(x, "syslog.server", "f.syslogserver", func(c *config.Config) *string { return &s(c).Server })
+	server.Hint = x.T("hint.syslogserver")
+	levels := []option{}
+	for _, l := range []string{"debug", "info", "warn", "error"} {
+		levels = append(levels, option{Value: l, Label: x.TV("level.", l)})
+	}
+	return []section{{Title: x.T("sec.syslog"), Fields: []*field{
+		server,
+		selectField(x, "syslog.protocol", "f.syslogproto", func(c *config.Config) *string { return &s(c).Protocol }, opts("udp", "tcp")),
+		selectField(x, "syslog.level", "f.sysloglevel", func(c *config.Config) *string { return &s(c).Level }, levels),
+	}}}
+}
+
+// timeField is a point in time as RFC 3339; empty is "not set".
+func timeField(x *rx, name, label string, acc func(*config.Config) *time.Time) *field {
+	f := newField(x, name, label, kindText, acc,
+		func(v time.Time) string {
+			if v.IsZero() {
+				return ""
+			}
+			return v.Format(time.RFC3339)
+		},
+		func(s string, p *time.Time) error {
+			s = strings.TrimSpace(s)
+			if s == "" {
+				*p = time.Time{}
+				return nil
+			}
+			v, err := time.Parse(time.RFC3339, s)
+			if err != nil || v.Year() < 1970 || v.Year() > 9999 {
+				return errNotTime
+			}
+			*p = v
+			return nil
+		})
+	f.Hint = x.T("hint.time")
+	return f
+}
+
+func buildCWMP(x *rx, c *config.Config) []section {
+	w := func(c *config.Config) *config.CWMP { return &c.CWMP }
+	str := func(name, label string, get func(*config.CWMP) *string) *field {
+		return textField(x, "cwmp."+name, label, func(c *config.Config) *string { return get(w(c)) })
+	}
+	pw := func(name, label string, get func(*config.CWMP) *string) *field {
+		return passwordField(x, "cwmp."+name, label, func(c *config.Config) *string { return get(w(c)) })
+	}
+	dur := func(name, label string, get func(*config.CWMP) *config.Duration) *field {
+		return durationField(x, "cwmp."+name, label, func(c *config.Config) *config.Duration { return get(w(c)) })
+	}
+	certs := str("caCerts", "f.cacerts", func(w *config.CWMP) *string { return &w.CACerts })
+	certs.Kind, certs.Hint = kindTextArea, x.T("hint.cacerts")
+	certs.set = func(c *config.Config, s string) error {
+		if len(s) > config.MaxCACerts {
+			return errTooLongPEM
+		}
+		w(c).CACerts = s
+		return nil
+	}
+	return []section{
+		{Title: x.T("sec.acs"), Fields: []*field{
+			boolField(x, "cwmp.enabled", "f.cwmpenabled", func(c *config.Config) *bool { return &w(c).Enabled }),
+			str("url", "f.acsurl", func(w *config.CWMP) *string { return &w.URL }),
+			str("username", "f.acsuser", func(w *config.CWMP) *string { return &w.Username }),
+			pw("password", "f.acspassword", func(w *config.CWMP) *string { return &w.Password }),
+			selectField(x, "cwmp.dataModel", "f.datamodel", func(c *config.Config) *string { return &w(c).DataModel },
+				[]option{{Value: config.DataModelTR104v2, Label: x.T("dm.tr104v2")}, {Value: config.DataModelTR104v1, Label: x.T("dm.tr104v1")}}),
+			certs,
+		}},
+		{Title: x.T("sec.inform"), Fields: []*field{
+			boolField(x, "cwmp.periodicEnabled", "f.periodic", func(c *config.Config) *bool { return &w(c).PeriodicEnabled }),
+			dur("periodicInterval", "f.periodicinterval", func(w *config.CWMP) *config.Duration { return &w.PeriodicInterval }),
+			timeField(x, "cwmp.periodicTime", "f.periodictime", func(c *config.Config) *time.Time { return &w(c).PeriodicTime }),
+			dur("retryMinimumWait", "f.retrywait", func(w *config.CWMP) *config.Duration { return &w.RetryMinimumWait }),
+			numberField(x, "cwmp.retryIntervalMultiplier", "f.retrymult", func(c *config.Config) *int { return &w(c).RetryIntervalMultiplier }),
+		}},
+		{Title: x.T("sec.connreq"), Fields: []*field{
+			numberField(x, "cwmp.connectionRequestPort", "f.crport", func(c *config.Config) *int { return &w(c).ConnectionRequestPort }),
+			str("connectionRequestUsername", "f.cruser", func(w *config.CWMP) *string { return &w.ConnectionRequestUsername }),
+			pw("connectionRequestPassword", "f.crpassword", func(w *config.CWMP) *string { return &w.ConnectionRequestPassword }),
+		}},
+	}
 }
 
 // setupAlias shows a port's "profile has no server" refusal next to the

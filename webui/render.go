@@ -17,7 +17,7 @@ import (
 var assets embed.FS
 
 // pageNames are the page templates; each is parsed with layout.html.
-var pageNames = []string{"login", "password", "status", "form", "users", "system", "diag", "log", "message"}
+var pageNames = []string{"login", "password", "status", "form", "users", "system", "diag", "log", "message", "calls"}
 
 // views holds the parsed templates: one set per language, so that the
 // template function T is bound to its language at parse time.

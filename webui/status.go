@@ -19,7 +19,7 @@ type statusData struct {
 	FXO     int             `json:"fxo"`
 	E1      int             `json:"e1"`
 	Ports   []portStatus    `json:"ports"`
-	Calls   []portStatus    `json:"calls"`
+	Calls   []callStatus    `json:"calls"`
 	Alarms  []console.Alarm `json:"alarms"`
 	Drivers []console.DriverInfo
 }
@@ -47,7 +47,7 @@ var inCall = map[string]bool{"routing": true, "ringback": true, "alerting": true
 
 func (s *Server) status() statusData {
 	cfg := s.o.Config.Get()
-	d := statusData{Name: cfg.Device.Name, Version: s.o.Version, Ports: []portStatus{}, Calls: []portStatus{}, Alarms: []console.Alarm{}}
+	d := statusData{Name: cfg.Device.Name, Version: s.o.Version, Ports: []portStatus{}, Calls: []callStatus{}, Alarms: []console.Alarm{}}
 	if s.o.Status == nil {
 		return d
 	}
@@ -78,10 +78,8 @@ func (s *Server) status() statusData {
 			}
 		}
 		d.Ports = append(d.Ports, ps)
-		if ps.InCall {
-			d.Calls = append(d.Calls, ps)
-		}
 	}
+	d.Calls = s.calls(d.Ports)
 	if a := s.o.Status.Alarms(); a != nil {
 		d.Alarms = a
 	}

@@ -15,6 +15,8 @@ import (
 	"time"
 
 	"github.com/openiad/openiad/firmware/config"
+	"github.com/openiad/openiad/firmware/update"
+	"github.com/openiad/openiad/firmware/update/image"
 )
 
 // BackupFormat names the backup file format; BackupVersion is its version.
@@ -99,6 +101,7 @@ func (s *Server) backup(x *rx) {
 		for i := range c.Ports {
 			c.Ports[i].SIP.Password = ""
 		}
+		c.CWMP.Password, c.CWMP.ConnectionRequestPassword = "", ""
 	}
 	raw, err := config.Encode(&c)
 	if err != nil {
@@ -223,6 +226,12 @@ func (s *Server) restore(x *rx) {
 		n.Revision = c.Revision
 		n.Locks = c.Locks // the carrier's locks are not the backup's to change
 		if !b.Passwords {
+			if n.CWMP.Password == "" {
+				n.CWMP.Password = c.CWMP.Password
+			}
+			if n.CWMP.ConnectionRequestPassword == "" {
+				n.CWMP.ConnectionRequestPassword = c.CWMP.ConnectionRequestPassword
+			}
 			for i := range n.Ports {
 				if n.Ports[i].SIP.Password == "" {
 					if p := c.Port(n.Ports[i].Index); p != nil {
@@ -297,7 +306,13 @@ func (s *Server) upgrade(x *rx) {
 			s.systemResult(x, http.StatusAccepted, "", x.T("upgrade.done"), nil)
 			return
 		}
-		s.systemResult(x, http.StatusUnprocessableEntity, "upgrade_refused", x.T("upgrade.refused", err.Error()), nil)
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			s.systemResult(x, http.StatusRequestEntityTooLarge, "too_large", x.T("upgrade.refused", x.T("err.toolarge", mbe.Limit)), nil)
+			return
+		}
+		s.log.Warn("webui: firmware upgrade refused", "user", x.sess.user, "err", err)
+		s.systemResult(x, http.StatusUnprocessableEntity, "upgrade_refused", x.T("upgrade.refused", upgradeReason(x, err)), nil)
 		return
 	}
 	var n int64
@@ -325,6 +340,31 @@ func (s *Server) upgrade(x *rx) {
 		return
 	}
 	s.systemResult(x, http.StatusUnprocessableEntity, "upgrade_refused", x.T("upgrade.unsigned", n, sum), nil)
+}
+
+// upgradeReason says why an image was refused, in the page's language,
+// with the installer's details after it.
+func upgradeReason(x *rx, err error) string {
+	key := ""
+	switch {
+	case errors.Is(err, image.ErrSignature):
+		key = "upgrade.badsig"
+	case errors.Is(err, image.ErrUntrusted):
+		key = "upgrade.untrusted"
+	case errors.Is(err, update.ErrBoard):
+		key = "upgrade.board"
+	case errors.Is(err, update.ErrDowngrade):
+		key = "upgrade.downgrade"
+	case errors.Is(err, image.ErrFormat), errors.Is(err, image.ErrManifest):
+		key = "upgrade.format"
+	case errors.Is(err, image.ErrCorrupt):
+		key = "upgrade.corrupt"
+	case errors.Is(err, update.ErrBusy):
+		key = "upgrade.busy"
+	default:
+		return err.Error()
+	}
+	return x.T(key) + " (" + err.Error() + ")"
 }
 
 // addProfile appends a SIP profile with the factory settings.

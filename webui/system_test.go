@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"io/fs"
 	"mime/multipart"
@@ -97,7 +98,8 @@ func TestBackupRestore(t *testing.T) {
 		{"not a backup", []byte(`{"schema":2}`), "Not an OpenIAD configuration backup"},
 		{"other board", edit(func(m map[string]any) { m["board"] = "acme-iad8" }), `this backup is from board "acme-iad8", this box is "sim"`},
 		{"other ports", edit(func(m map[string]any) { m["ports"] = 8 }), "from a box with 8 ports, this one has 4"},
-		{"newer schema", edit(func(m map[string]any) { cfgOf(m)["schema"] = 3; m["firmware"] = "v9.0" }), "schema 3, written by a newer firmware (v9.0); this firmware knows up to schema 2"},
+		{"newer schema", edit(func(m map[string]any) { cfgOf(m)["schema"] = config.SchemaVersion + 1; m["firmware"] = "v9.0" }),
+			fmt.Sprintf("schema %d, written by a newer firmware (v9.0); this firmware knows up to schema %d", config.SchemaVersion+1, config.SchemaVersion)},
 		{"newer format", edit(func(m map[string]any) { m["version"] = 2 }), "format version 2"},
 		{"invalid", edit(func(m map[string]any) { cfgOf(m)["device"].(map[string]any)["country"] = "XX" }), "device.country"},
 		{"unknown field", edit(func(m map[string]any) { cfgOf(m)["backdoor"] = true }), "backdoor"},

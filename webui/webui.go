@@ -8,12 +8,16 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
+	"sync/atomic"
 	"time"
 
+	"github.com/openiad/openiad/firmware/cdr"
 	"github.com/openiad/openiad/firmware/config"
 	"github.com/openiad/openiad/firmware/console"
 	"github.com/openiad/openiad/firmware/console/auth"
 	"github.com/openiad/openiad/firmware/logbuf"
+	"github.com/openiad/openiad/firmware/syslog"
+	"github.com/openiad/openiad/firmware/voip"
 	"github.com/openiad/openiad/sip/ua"
 )
 
@@ -83,6 +87,17 @@ type Options struct {
 	TestCall func(ctx context.Context, port int) error
 	// Net is what ping and traceroute use (console.SystemNet{}).
 	Net console.Net
+	// Tap shows the SIP messages (live trace) and the calls' RTP and RTCP
+	// (packet capture): (*system.System).SIPTap.
+	Tap *voip.Tap
+	// Calls lists the calls in progress with their live quality
+	// ((*system.System).Calls); Records are the call detail records
+	// (*cdr.Store).
+	Calls   func() []cdr.Call
+	Records Records
+	// Syslog tells how the remote log fares ((*syslog.Client).Stats),
+	// shown on the syslog settings page.
+	Syslog func() syslog.Stats
 	// Reboot restarts the box; FactoryReset erases the configuration and
 	// the accounts and restarts it. Both may return before the restart.
 	Reboot       func(ctx context.Context) error
@@ -132,6 +147,8 @@ type Server struct {
 	limiter  *limiter
 	views    *views
 	verify   chan struct{} // one password check at a time
+
+	capturing atomic.Bool // one packet capture at a time
 }
 
 type handlerFunc func(x *rx)
@@ -229,8 +246,12 @@ func (s *Server) register() {
 	add(post, "/setup/test-call", 0, MaxFormBytes, s.testCall)
 
 	for _, p := range settingsPages {
+		limit := int64(MaxFormBytes)
+		if p == pageCWMP {
+			limit += 3 * config.MaxCACerts // a PEM bundle, URL-encoded
+		}
 		add(get, p.path, page, MaxFormBytes, s.formPage(p))
-		add(post, p.path, 0, MaxFormBytes, s.formSave(p))
+		add(post, p.path, 0, limit, s.formSave(p))
 	}
 	add(post, "/settings/sip/add", 0, MaxFormBytes, s.addProfile)
 	add(post, "/settings/sip/remove", 0, MaxFormBytes, s.removeProfile)
@@ -246,11 +267,17 @@ func (s *Server) register() {
 	add(post, "/system/factory-reset", 0, MaxFormBytes, s.factoryReset)
 	add(post, "/system/upgrade", 0, MaxImageBytes+MaxFormBytes, s.upgrade)
 
+	add(get, "/calls", page, MaxFormBytes, s.callsPage)
+	add(get, "/calls.csv", 0, MaxFormBytes, s.callsCSV)
+
 	add(get, "/diag", page, MaxFormBytes, s.diagPage)
 	add(get, "/diag/log", page, MaxFormBytes, s.logPage)
 	add(post, "/diag/line-test", 0, MaxFormBytes, s.lineTest)
 	add(post, "/diag/ping", 0, MaxFormBytes, s.ping)
 	add(post, "/diag/traceroute", 0, MaxFormBytes, s.traceroute)
+	add(get, "/diag/sip-trace", 0, MaxFormBytes, s.sipTrace)
+	add(get, "/diag/sip-trace/stream", 0, MaxFormBytes, s.sipTraceStream)
+	add(post, "/diag/capture", 0, MaxFormBytes, s.capture)
 
 	static, err := fs.Sub(assets, "static")
 	if err != nil {

@@ -22,6 +22,7 @@ import (
 	"github.com/openiad/openiad/firmware/console"
 	"github.com/openiad/openiad/firmware/console/auth"
 	"github.com/openiad/openiad/firmware/logbuf"
+	"github.com/openiad/openiad/firmware/syslog"
 	"github.com/openiad/openiad/firmware/system"
 	"github.com/openiad/openiad/testrig/phone"
 	"github.com/openiad/openiad/webui"
@@ -34,10 +35,11 @@ type Box struct {
 	Phones      []*phone.Phone // Phones[0] is on FXS 1
 	Users       *auth.Store
 	Web         *webui.Server
-	URL         string // https://127.0.0.1:port
-	First       string // the administrator's first-boot password
-	Fingerprint string // SHA-256 of the page's certificate
-	StateDir    string // configuration, accounts and certificate live here
+	URL         string         // https://127.0.0.1:port
+	First       string         // the administrator's first-boot password
+	Fingerprint string         // SHA-256 of the page's certificate
+	StateDir    string         // configuration, accounts and certificate live here
+	Syslog      *syslog.Client // the remote log, following config syslog.*
 }
 
 // Version is the firmware version the bench's page shows.
@@ -54,7 +56,8 @@ func Start(t testing.TB, fxs int) *Box {
 	if os.Getenv("BROWSER_LOG") != "" {
 		h = slog.NewMultiHandler(logs, slog.NewTextHandler(os.Stderr, nil))
 	}
-	log := slog.New(h)
+	remote := syslog.New(syslog.Options{})
+	log := slog.New(slog.NewMultiHandler(h, remote.Handler()))
 	board, err := sim.New(sim.Options{FXS: fxs, Log: log})
 	if err != nil {
 		t.Fatal(err)
@@ -69,7 +72,9 @@ func Start(t testing.TB, fxs int) *Box {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b := &Box{Sys: sys, Board: board, StateDir: state}
+	b := &Box{Sys: sys, Board: board, StateDir: state, Syslog: remote}
+	go remote.Run(ctx)
+	go remote.Follow(ctx, sys.Config, log)
 	var phones []*phone.Phone
 	stopped := make(chan error, 1)
 	t.Cleanup(func() {
@@ -89,10 +94,15 @@ func Start(t testing.TB, fxs int) *Box {
 	}
 	b.Users, b.First = users, first
 	box := &console.BoxStatus{Board: sys.Board, Report: sys.Report, Switch: sys.Switch, Engine: sys.Engine, Started: started}
+	var records webui.Records
+	if sys.CDR != nil {
+		records = sys.CDR
+	}
 	web, err := webui.New(webui.Options{
 		Config: sys.Config, Users: users, Status: box, Registration: sys.Trunk.Registration,
 		Logs: logs, Version: Version, LineTest: box.LineCheck,
 		TestCall: webui.RingTest(sys.Switch, 30*time.Second), Log: log,
+		Tap: sys.SIPTap, Calls: sys.Calls, Records: records, Syslog: remote.Stats,
 	})
 	if err != nil {
 		t.Fatal(err)

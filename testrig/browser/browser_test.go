@@ -6,6 +6,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -41,7 +42,7 @@ func playwright(t *testing.T) {
 // folder (go test -artifacts -outputdir DIR keeps them), or to
 // $BROWSER_OUT when set.
 func TestBrowser(t *testing.T) {
-	peers.Need(t, "kamailio", "node", "chromium")
+	peers.Need(t, "kamailio", "node", "chromium", "tcpdump")
 	playwright(t)
 	out := os.Getenv("BROWSER_OUT")
 	if out == "" {
@@ -54,12 +55,31 @@ func TestBrowser(t *testing.T) {
 	defer cancel()
 	k := peers.NewKamailio(t, peers.KamailioOptions{Users: []peers.User{{Name: sipUser, Password: sipPass}}})
 	box := Start(t, 2)
+	collector, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer collector.Close()
+	syslogMsgs := make(chan string, 1000)
+	go func() {
+		buf := make([]byte, 65536)
+		for {
+			n, _, err := collector.ReadFrom(buf)
+			if err != nil {
+				return
+			}
+			select {
+			case syslogMsgs <- string(buf[:n]):
+			default:
+			}
+		}
+	}()
 
 	cmd := exec.CommandContext(ctx, "node", "installer.mjs")
 	cmd.Env = append(os.Environ(),
 		"OPENIAD_URL="+box.URL, "OPENIAD_FIRST="+box.First, "OPENIAD_PASSWORD="+newAdminPassword,
 		"OPENIAD_REGISTRAR="+k.Addr().String(), "OPENIAD_SIP_USER="+sipUser, "OPENIAD_SIP_PASSWORD="+sipPass,
-		"OPENIAD_OUT="+out)
+		"OPENIAD_SYSLOG="+collector.LocalAddr().String(), "OPENIAD_OUT="+out)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdin, err := cmd.StdinPipe()
@@ -134,6 +154,52 @@ func TestBrowser(t *testing.T) {
 			}
 			return nil
 		},
+		"settings-saved": func() error {
+			c := cfg()
+			if n := c.Network; n.Mode != "static" || n.Address != "192.0.2.10/24" || n.Gateway != "192.0.2.1" || len(n.DNS) != 1 {
+				return fmt.Errorf("network %+v", n)
+			}
+			if tm := c.Time; len(tm.NTPServers) != 2 || tm.NTPServers[0] != "ntp1.example.net" || tm.Zone != "Europe/Berlin" {
+				return fmt.Errorf("time %+v", tm)
+			}
+			if s := c.Syslog; s.Server != collector.LocalAddr().String() || s.Protocol != "udp" || s.Level != "info" {
+				return fmt.Errorf("syslog %+v", s)
+			}
+			// The box's log reaches the collector as RFC 5424.
+			box.Sys.Config.Update(config.SourceSystem, "test", func(c *config.Config) error { c.Device.Name = "Syslog check"; return nil })
+			select {
+			case m := <-syslogMsgs:
+				if !strings.HasPrefix(m, "<") || !strings.Contains(m, ">1 ") || !strings.Contains(m, " openiad openiad ") {
+					return fmt.Errorf("not an RFC 5424 message from the box: %q", m)
+				}
+				t.Logf("syslog: %q", m)
+			case <-time.After(15 * time.Second):
+				return errors.New("no syslog message reached the collector")
+			}
+			return nil
+		},
+		"trace-register": func() error {
+			if d := cfg().Ports[0].SIP.DisplayName; d != "Front desk" {
+				return fmt.Errorf("display name %q", d)
+			}
+			return nil
+		},
+		"pcap": func() error {
+			tctx, tcancel := context.WithTimeout(ctx, 20*time.Second)
+			defer tcancel()
+			dump, err := exec.CommandContext(tctx, "tcpdump", "-nn", "-A", "-r", filepath.Join(out, "capture.pcap")).CombinedOutput()
+			if err != nil {
+				return fmt.Errorf("tcpdump: %v\n%s", err, dump)
+			}
+			if !strings.Contains(string(dump), "REGISTER sip:") {
+				return fmt.Errorf("no REGISTER in the capture:\n%s", dump)
+			}
+			csv, err := os.ReadFile(filepath.Join(out, "calls.csv"))
+			if err != nil || !strings.HasPrefix(string(csv), "seq,port,extension,") || strings.Count(string(csv), "\n") < 2 {
+				return fmt.Errorf("calls.csv: %v %q", err, csv)
+			}
+			return nil
+		},
 		"done": func() error { return nil },
 	}
 	var seen []string
@@ -170,7 +236,7 @@ func TestBrowser(t *testing.T) {
 		t.Errorf("steps %v, want all of %d", seen, len(checks))
 	}
 	shots, _ := filepath.Glob(filepath.Join(out, "*.png"))
-	if len(shots) < 26 {
+	if len(shots) < 38 {
 		t.Errorf("%d screenshots in %s", len(shots), out)
 	}
 	t.Logf("screenshots in %s", out)

@@ -6,7 +6,8 @@
 //
 // Environment: OPENIAD_URL, OPENIAD_FIRST (first-boot password),
 // OPENIAD_PASSWORD (the new one), OPENIAD_REGISTRAR, OPENIAD_SIP_USER,
-// OPENIAD_SIP_PASSWORD, OPENIAD_OUT (screenshots and downloads),
+// OPENIAD_SIP_PASSWORD, OPENIAD_SYSLOG (a syslog collector, host:port),
+// OPENIAD_OUT (screenshots and downloads),
 // CHROMIUM (default /usr/bin/chromium).
 import { chromium } from 'playwright-core';
 import { createInterface } from 'node:readline';
@@ -140,10 +141,67 @@ try {
   await page.screenshot({ path: join(out, 'en-upgrade-refused.png'), fullPage: true });
   await step('upgrade-refused');
 
-  // 7. Every page in both languages, switched with the page's own button.
+  // 7. WAN static, NTP and a syslog collector (started by the Go test):
+  // the box's configuration holds them, and the collector receives the
+  // box's log.
+  await page.goto(base + '/settings/network');
+  await page.selectOption('select[name="network.mode"]', 'static');
+  await page.fill('input[name="network.address"]', '192.0.2.10/24');
+  await page.fill('input[name="network.gateway"]', '192.0.2.1');
+  await page.fill('input[name="network.dns"]', '192.0.2.53');
+  await submit(page, '#save');
+  check((await text(page, '#flash')).includes('Saved'), 'WAN not saved: ' + await page.textContent('main'));
+  await page.goto(base + '/settings/time');
+  await page.fill('input[name="time.ntpServers"]', 'ntp1.example.net, ntp2.example.net');
+  await page.fill('input[name="time.zone"]', 'Europe/Berlin');
+  await submit(page, '#save');
+  check((await text(page, '#flash')).includes('Saved'), 'time not saved');
+  await page.goto(base + '/settings/syslog');
+  await page.fill('input[name="syslog.server"]', env.OPENIAD_SYSLOG);
+  await page.selectOption('select[name="syslog.protocol"]', 'udp');
+  await page.selectOption('select[name="syslog.level"]', 'info');
+  await submit(page, '#save');
+  check((await text(page, '#flash')).includes('Saved'), 'syslog not saved');
+  await step('settings-saved');
+
+  // 8. The live SIP trace shows the REGISTER that a change of the SIP
+  // account causes (made in a second tab).
+  await page.goto(base + '/diag');
+  await page.click('#trace-start');
+  await page.waitForSelector('#sip-trace[data-tracing="1"]', { state: 'attached', timeout: 10000 });
+  const other = await ctx.newPage();
+  await other.goto(base + '/settings/accounts');
+  await other.fill('input[name="ports[0].sip.displayName"]', 'Front desk');
+  await submit(other, '#save');
+  await page.waitForSelector('#sip-trace details.sent summary:has-text("REGISTER sip:")', { timeout: 20000 });
+  await page.click('#sip-trace details.sent:first-of-type summary');
+  await page.screenshot({ path: join(out, 'en-sip-trace.png'), fullPage: true });
+  await page.click('#trace-stop');
+  await step('trace-register');
+
+  // 9. A packet capture downloads as a pcap file holding the REGISTER
+  // another change causes while it runs.
+  await page.goto(base + '/diag');
+  await page.fill('#cap-seconds', '4');
+  const [capture] = await Promise.all([page.waitForEvent('download'), page.click('#capture-submit')]);
+  await other.goto(base + '/settings/accounts');
+  await other.fill('input[name="ports[0].sip.displayName"]', 'Front desk 2');
+  await submit(other, '#save');
+  await capture.saveAs(join(out, 'capture.pcap'));
+  check(capture.suggestedFilename().endsWith('.pcap'), 'capture file name ' + capture.suggestedFilename());
+  await other.close();
+  // The call records download as CSV (the test call made one).
+  await page.goto(base + '/calls');
+  check((await text(page, '#records')).includes('201'), 'no call record of the test call');
+  const [csv] = await Promise.all([page.waitForEvent('download'), page.click('#calls-csv')]);
+  await csv.saveAs(join(out, 'calls.csv'));
+  await step('pcap');
+
+  // 10. Every page in both languages, switched with the page's own button.
   const pages = [['status', '/'], ['setup', '/setup'], ['device', '/settings/device'], ['ports', '/settings/ports'],
     ['accounts', '/settings/accounts'], ['sip', '/settings/sip'], ['dialplan', '/settings/dialplan'],
-    ['diag', '/diag'], ['log', '/diag/log'], ['system', '/system'], ['users', '/users'], ['password', '/password']];
+    ['network', '/settings/network'], ['time', '/settings/time'], ['syslog', '/settings/syslog'], ['tr069', '/settings/tr069'],
+    ['calls', '/calls'], ['diag', '/diag'], ['log', '/diag/log'], ['system', '/system'], ['users', '/users'], ['password', '/password']];
   for (const lang of ['en', 'zh']) {
     await page.goto(base + '/');
     if (!(await page.isDisabled('#lang-' + lang))) {

@@ -3,7 +3,8 @@
 // (session cookie over HTTPS) and prints what the page shows.
 //
 //	iadctl [flags] status                   ports, registrations, calls, alarms
-//	iadctl [flags] get PAGE                 a settings page: device, ports, accounts, sip, dialplan, setup
+//	iadctl [flags] get PAGE                 a settings page: device, ports, accounts, sip, dialplan,
+//	                                        network, time, syslog, tr069, setup
 //	iadctl [flags] set PAGE name=value ...  change fields, e.g. set ports ports[0].extension=301
 //	iadctl [flags] backup [-passwords]      print a configuration backup
 //	iadctl [flags] restore FILE             restore a backup
@@ -13,6 +14,9 @@
 //	iadctl [flags] ping HOST | traceroute HOST
 //	iadctl [flags] upgrade FILE             upload a firmware image
 //	iadctl [flags] password                 change the account's password (reads it from stdin)
+//	iadctl [flags] sip-trace [SECONDS]      the SIP messages of the next SECONDS (default 10, at most 30)
+//	iadctl [flags] capture SECONDS FILE     capture the VoIP traffic for SECONDS into a pcap FILE
+//	iadctl [flags] calls [-csv]             the call records (JSON, or CSV with -csv)
 //	iadctl [flags] routes                   list the API's routes
 //
 // The password comes from $IADCTL_PASSWORD, else the first line of

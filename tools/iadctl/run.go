@@ -31,12 +31,13 @@ var (
 const usage = `usage: iadctl [-url URL] [-user NAME] [-k | -pin SHA256] [-lang en|zh] [-json] COMMAND
 commands: status, get PAGE, set PAGE name=value..., backup [-passwords], restore FILE,
           log [-level L] [-n N], test-call PORT, line-test PORT, ping HOST, traceroute HOST,
-          upgrade FILE, password, routes`
+          upgrade FILE, password, routes, sip-trace [SECONDS], capture SECONDS FILE, calls [-csv]`
 
 // pages maps the names of settings pages to their paths.
 var pages = map[string]string{
 	"setup": "/setup", "device": "/settings/device", "ports": "/settings/ports",
 	"accounts": "/settings/accounts", "sip": "/settings/sip", "dialplan": "/settings/dialplan",
+	"network": "/settings/network", "time": "/settings/time", "syslog": "/settings/syslog", "tr069": "/settings/tr069",
 }
 
 type client struct {
@@ -312,6 +313,36 @@ func (c *client) command(ctx context.Context, cmd string, args []string) error {
 			return err
 		}
 		return c.action(ctx, "/diag/"+cmd, map[string]string{"host": args[0]})
+	case "sip-trace":
+		return c.sipTrace(ctx, args)
+	case "capture":
+		if err := need(2, "SECONDS FILE"); err != nil {
+			return err
+		}
+		var b []byte
+		body, _ := json.Marshal(map[string]string{"seconds": args[0]})
+		if _, err := c.do(ctx, http.MethodPost, "/diag/capture", "application/json", bytes.NewReader(body), &b); err != nil {
+			return err
+		}
+		if err := os.WriteFile(args[1], b, 0o644); err != nil {
+			return err
+		}
+		_, err := fmt.Fprintf(c.out, "%d bytes of pcap in %s\n", len(b), args[1])
+		return err
+	case "calls":
+		if len(args) > 0 && args[0] == "-csv" {
+			var b []byte
+			if _, err := c.do(ctx, http.MethodGet, "/calls.csv", "", nil, &b); err != nil {
+				return err
+			}
+			_, err := c.out.Write(b)
+			return err
+		}
+		var r any
+		if _, err := c.do(ctx, http.MethodGet, "/calls", "", nil, &r); err != nil {
+			return err
+		}
+		return c.print(r)
 	}
 	return fmt.Errorf("%w: unknown command %q\n%s", errUsage, cmd, usage)
 }
@@ -506,6 +537,41 @@ func (c *client) action(ctx context.Context, path string, in map[string]string) 
 		}
 	}
 	return c.print(r)
+}
+
+// sipTrace prints the SIP messages of the next SECONDS (default 10).
+func (c *client) sipTrace(ctx context.Context, args []string) error {
+	secs := "10"
+	if len(args) > 0 {
+		secs = args[0]
+	}
+	var d struct {
+		Messages []struct {
+			At     time.Time `json:"at"`
+			Sent   bool      `json:"sent"`
+			Remote string    `json:"remote"`
+			Text   string    `json:"text"`
+		} `json:"messages"`
+	}
+	var raw []byte
+	if _, err := c.do(ctx, http.MethodGet, "/diag/sip-trace?seconds="+url.QueryEscape(secs), "", nil, &raw); err != nil {
+		return err
+	}
+	if c.raw {
+		_, err := c.out.Write(raw)
+		return err
+	}
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return err
+	}
+	for _, m := range d.Messages {
+		dir := "<- from"
+		if m.Sent {
+			dir = "-> to"
+		}
+		fmt.Fprintf(c.out, "%s %s %s\n%s\n", m.At.Local().Format("15:04:05.000"), dir, m.Remote, strings.TrimRight(m.Text, "\r\n"))
+	}
+	return nil
 }
 
 func (c *client) log(ctx context.Context, args []string) error {

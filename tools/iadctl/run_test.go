@@ -8,15 +8,19 @@ import (
 	"errors"
 	"io"
 	"log"
+	"net"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/openiad/openiad/firmware/config"
 	"github.com/openiad/openiad/firmware/console"
 	"github.com/openiad/openiad/firmware/console/auth"
+	"github.com/openiad/openiad/firmware/voip"
 	"github.com/openiad/openiad/webui"
 )
 
@@ -25,6 +29,7 @@ type box struct {
 	cfg   *config.Store
 	first string
 	pin   string
+	tap   *voip.Tap
 }
 
 type status struct{}
@@ -47,7 +52,13 @@ func newBox(t *testing.T) *box {
 	if err != nil {
 		t.Fatal(err)
 	}
-	h, err := webui.New(webui.Options{Config: store, Users: users, Status: status{}, Version: "t1"})
+	sip, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sip.Close() })
+	tap := voip.NewTap(sip)
+	h, err := webui.New(webui.Options{Config: store, Users: users, Status: status{}, Version: "t1", Tap: tap})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +67,7 @@ func newBox(t *testing.T) *box {
 	srv.StartTLS()
 	t.Cleanup(srv.Close)
 	sum := sha256.Sum256(srv.Certificate().Raw)
-	return &box{srv: srv, cfg: store, first: first, pin: hex.EncodeToString(sum[:])}
+	return &box{srv: srv, cfg: store, first: first, pin: hex.EncodeToString(sum[:]), tap: tap}
 }
 
 func (b *box) run(t *testing.T, stdin string, args ...string) (string, error) {
@@ -139,6 +150,52 @@ func TestIadctl(t *testing.T) {
 	}
 	if _, err := b.run(t, "", "frobnicate"); !errors.Is(err, errUsage) {
 		t.Errorf("unknown command: %v", err)
+	}
+}
+
+// sip-trace prints the SIP messages that pass; capture writes a pcap file.
+func TestIadctlTraceAndCapture(t *testing.T) {
+	b := newBox(t)
+	if _, err := b.run(t, b.first+"\nnew-secret-9\n", "password"); err != nil {
+		t.Fatal(err)
+	}
+	t.Setenv("IADCTL_PASSWORD", "new-secret-9")
+	far, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer far.Close()
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	wg.Go(func() {
+		tick := time.NewTicker(20 * time.Millisecond)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+				b.tap.WriteTo([]byte("REGISTER sip:carrier.example SIP/2.0\r\nCSeq: 1 REGISTER\r\n\r\n"), far.LocalAddr())
+			}
+		}
+	})
+	out, err := b.run(t, "", "sip-trace", "1")
+	file := filepath.Join(t.TempDir(), "c.pcap")
+	out2, err2 := b.run(t, "", "capture", "1", file)
+	close(done)
+	wg.Wait()
+	if err != nil || !strings.Contains(out, "-> to "+far.LocalAddr().String()+"\nREGISTER sip:carrier.example SIP/2.0") {
+		t.Errorf("sip-trace: %v\n%s", err, out)
+	}
+	pcap, _ := os.ReadFile(file)
+	if err2 != nil || len(pcap) < 100 || !bytes.Contains(pcap, []byte("REGISTER sip:carrier.example")) || !strings.Contains(out2, "bytes of pcap in") {
+		t.Errorf("capture: %v %d bytes\n%s", err2, len(pcap), out2)
+	}
+	if _, err := b.run(t, "", "capture", "0", file); err == nil || !strings.Contains(err.Error(), "seconds") {
+		t.Errorf("capture 0 s: %v", err)
+	}
+	if _, err := b.run(t, "", "calls"); err != nil {
+		t.Errorf("calls: %v", err)
 	}
 }
 
