@@ -13,6 +13,9 @@ import (
 )
 
 func main() {
+	if os.Getpid() == 1 {
+		initMain() // the firmware is /init of its image: it never returns
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout)
 	stop()

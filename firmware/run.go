@@ -21,13 +21,18 @@ import (
 	"github.com/openiad/openiad/firmware/config"
 	"github.com/openiad/openiad/firmware/console"
 	"github.com/openiad/openiad/firmware/console/auth"
+	"github.com/openiad/openiad/firmware/cwmp"
+	"github.com/openiad/openiad/firmware/cwmp/datamodel"
 	"github.com/openiad/openiad/firmware/logbuf"
+	"github.com/openiad/openiad/firmware/syslog"
 	"github.com/openiad/openiad/firmware/system"
+	fwversion "github.com/openiad/openiad/firmware/version"
 	"github.com/openiad/openiad/webui"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
+// version is the firmware's version: firmware/version.Version, set at
+// build time with -ldflags "-X github.com/openiad/openiad/firmware/version.Version=...".
+var version = fwversion.Version
 
 // errReboot is what run returns when the box was asked to restart; main
 // starts the program again.
@@ -45,6 +50,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	webLab := fs.Bool("web-lab", false, "lab bench only: serve the web page over plain HTTP as well, without the redirect")
 	sipAddr := fs.String("sip", "", "where the SIP user agent listens, e.g. 127.0.0.1:5060 (default: every address, on the configured SIP port)")
 	level := fs.String("log-level", "info", "log level: debug, info, warn or error")
+	uf := addUpdateFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -64,7 +70,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	// above the console's prompt without breaking the line being typed.
 	scr := console.NewScreen(stdout, false, 80)
 	logs := logbuf.New(logbuf.Options{Size: 1000, Level: lv})
-	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(scr, &slog.HandlerOptions{Level: lv}), logs))
+	// The remote syslog collector (config syslog.*): off until Follow
+	// below applies the configuration.
+	remote := syslog.New(syslog.Options{})
+	log := slog.New(slog.NewMultiHandler(slog.NewTextHandler(scr, &slog.HandlerOptions{Level: lv}), logs, remote.Handler()))
 	started := time.Now()
 	log.Info("OpenIAD starting", "version", version)
 
@@ -80,6 +89,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	})
 	if err != nil {
 		return err
+	}
+	go remote.Run(ctx)
+	go remote.Follow(ctx, sys.Config, log)
+	if onSystem != nil { // PID 1: network, clock, watchdog (init_linux.go)
+		onSystem(ctx, sys, log)
 	}
 	fmt.Fprintf(scr, "\nboard %s is up with %d FXS ports\n", sys.Board.Name, len(sys.Board.FXS))
 	for _, k := range slices.Sorted(maps.Keys(sys.Board.Info)) {
@@ -114,13 +128,34 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		}
 		return reboot(ctx)
 	}
+	upd, err := startUpdater(ctx, uf, *state, sys, log, reboot)
+	if err != nil {
+		cancel()
+		sys.Wait()
+		return err
+	}
+	// TR-069: the carrier's ACS (idle until config cwmp.enabled).
+	if _, _, err := sys.StartCWMP(ctx, system.CWMPOptions{Dir: filepath.Join(*state, "cwmp"),
+		Device:   datamodel.Device{Started: started},
+		Status:   datamodel.Status{LineTest: box.DiagLineTest},
+		Firmware: cwmp.Updater{U: upd}, Reboot: reboot, FactoryReset: factoryReset}); err != nil {
+		cancel()
+		sys.Wait()
+		return err
+	}
+	var cdrs console.CDRs
+	if sys.CDR != nil {
+		cdrs = sys.CDR
+	}
 	con, err := console.New(console.Options{
+		CDRs: cdrs, Calls: sys,
 		Device: sys.Board.Console, // "" on the sim board: this terminal
 		In:     stdin, Screen: scr, Users: users, FirstPassword: first,
 		Version: version, Status: box, DSP: sys.Engine, Config: sys.Config,
 		Logs: logs, Log: log,
-		Actions: console.Actions{LineTest: box.LineCheck, Reboot: reboot, FactoryReset: factoryReset, TestCall: sys.TestCall},
-		SIP:     console.SystemSIP{Sys: sys},
+		Actions: console.Actions{LineTest: box.LineCheck, Reboot: reboot, FactoryReset: factoryReset, TestCall: sys.TestCall,
+			Upgrade: upd.ConsoleUpgrade(reboot)},
+		SIP: console.SystemSIP{Sys: sys},
 	})
 	if err != nil {
 		cancel()
@@ -133,11 +168,16 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 	if *web == "" {
 		webDone <- nil
 	} else {
+		var records webui.Records
+		if sys.CDR != nil {
+			records = sys.CDR
+		}
 		page, err := webui.New(webui.Options{
 			Config: sys.Config, Users: users, Status: box, Registration: sys.Trunk.Registration,
 			Logs: logs, Version: version, LineTest: box.LineCheck,
 			TestCall: webui.RingTest(sys.Switch, 30*time.Second), Net: console.SystemNet{},
-			Reboot: reboot, FactoryReset: factoryReset,
+			Reboot: reboot, FactoryReset: factoryReset, Upgrade: upd.WebUpgrade(reboot, time.Second),
+			Tap: sys.SIPTap, Calls: sys.Calls, Records: records, Syslog: remote.Stats,
 			Log: log, Lab: *webLab,
 		})
 		if err != nil {

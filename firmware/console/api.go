@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/openiad/openiad/dsp/engine"
+	"github.com/openiad/openiad/firmware/cdr"
 	"github.com/openiad/openiad/firmware/config"
 	"github.com/openiad/openiad/firmware/logbuf"
 )
@@ -119,18 +120,16 @@ type SIPMessage struct {
 	Data   []byte // the message as on the wire
 }
 
-// CDRs are the call detail records.
+// CDRs are the call detail records; *cdr.Store implements it.
 type CDRs interface {
-	Last(n int) []CDR // up to n most recent records, oldest first
+	Query(q cdr.Query) ([]cdr.Record, error) // newest first
+	Verify() cdr.Report                      // reads every record back and checks the hash chain
 }
 
-// CDR is one call detail record as the console shows it.
-type CDR struct {
-	Start    time.Time
-	Duration time.Duration
-	Port     int
-	From, To string
-	Result   string // "answered", "busy", "no answer" ...
+// Calls are the calls in progress with their live media figures;
+// *system.System implements it.
+type Calls interface {
+	Calls() []cdr.Call // one per port in a call, in port order
 }
 
 // Users are the accounts that may log in; *auth.Store implements it.

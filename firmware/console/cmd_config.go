@@ -11,6 +11,7 @@ import (
 
 	"github.com/openiad/openiad/dsp/tone"
 	"github.com/openiad/openiad/firmware/config"
+	"github.com/openiad/openiad/firmware/cwmp/datamodel"
 )
 
 var errSetting = errors.New("console: setting")
@@ -401,6 +402,15 @@ func lockedBy(cfg *config.Config, p string) string {
 	return ""
 }
 
+// lockParam names the TR-069 parameter whose carrier lock covers p (as
+// ": Device.…"), "" when there is none.
+func lockParam(cfg *config.Config, p string) string {
+	if n := datamodel.LockParam(cfg, p); strings.HasPrefix(n, "Device.") {
+		return ": " + n
+	}
+	return ""
+}
+
 // stagedValues maps the settings of the candidate to their values.
 func (s *session) stagedValues() map[string]string {
 	out := map[string]string{}
@@ -448,7 +458,7 @@ func cmdConfigShow(x *exec) error {
 	for _, l := range sel {
 		line := fmt.Sprintf("%-*s %s", w, l.path, shown(l.path, l.value))
 		if by := lockedBy(&cfg, l.path); by != "" {
-			line += "  (locked by " + by + ")"
+			line += "  (locked by " + by + lockParam(&cfg, l.path) + ")"
 		}
 		if v, ok := staged[l.path]; ok && v != l.value {
 			line += "  (staged: " + shown(l.path, v) + ")"
@@ -532,7 +542,7 @@ func stage(x *exec, p, v string) error {
 	steps, _ := parsePath(p)
 	p = pathString(steps)
 	if by := lockedBy(&cur, p); by != "" {
-		x.wrapf("  ", "note: %s is locked by %s; config save will refuse it", p, by)
+		x.wrapf("  ", "note: %s is locked by %s%s; config save will refuse it", p, by, lockParam(&cur, p))
 	}
 	ch, err := config.Diff(&before, &cand)
 	if err != nil {

@@ -158,24 +158,6 @@ func cmdShowLines(x *exec) error {
 	return nil
 }
 
-func cmdShowCalls(x *exec) error {
-	if x.o().Status == nil {
-		return errors.New(noStatus)
-	}
-	var rows [][]string
-	for _, p := range x.o().Status.Ports() {
-		if inCall[p.State] {
-			rows = append(rows, []string{strconv.Itoa(p.Port), dash(p.Extension), p.State})
-		}
-	}
-	if len(rows) == 0 {
-		x.printf("no calls in progress\n")
-		return nil
-	}
-	x.table([]string{"PORT", "EXT", "STATE"}, rows)
-	return nil
-}
-
 func cmdShowRegistrations(x *exec) error {
 	if x.o().SIP == nil {
 		x.wrapf("", "%s: no registrations to show", noSIP)
@@ -281,32 +263,6 @@ func cmdShowBoard(x *exec) error {
 		}
 		x.printf("%s\n", wrap(fmt.Sprintf("%-9s %s: %s", label, k, b.Info[k]), x.o().Width-1, strings.Repeat(" ", 12)))
 	}
-	return nil
-}
-
-func cmdShowCDR(x *exec) error {
-	n := 10
-	if len(x.args) == 1 {
-		v, err := strconv.Atoi(x.args[0])
-		if err != nil || v < 1 || v > 1000 {
-			return usagef("type: show cdr [n], e.g. show cdr 20", "show cdr: %s is not a number of records from 1 to 1000", quoteWord(x.args[0]))
-		}
-		n = v
-	}
-	var recs []CDR
-	if x.o().CDRs != nil {
-		recs = x.o().CDRs.Last(n)
-	}
-	if len(recs) == 0 {
-		x.printf("no call records yet\n")
-		return nil
-	}
-	var rows [][]string
-	for _, r := range recs {
-		rows = append(rows, []string{r.Start.Format("01-02 15:04:05"), strconv.Itoa(r.Port), clip(r.From, 14), clip(r.To, 14),
-			r.Duration.Round(time.Second).String(), clip(r.Result, 12)})
-	}
-	x.table([]string{"START", "PORT", "FROM", "TO", "DURATION", "RESULT"}, rows)
 	return nil
 }
 

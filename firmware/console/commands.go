@@ -162,7 +162,17 @@ func commands() []*command {
 				{name: "alarms", maxArgs: 0, run: cmdShowAlarms, summary: "the alarms active now"},
 				{name: "version", maxArgs: 0, run: cmdShowVersion, summary: "firmware and platform versions"},
 				{name: "board", maxArgs: 0, run: cmdShowBoard, summary: "the board, its drivers and facts"},
-				{name: "cdr", args: "[n]", maxArgs: 1, run: cmdShowCDR, summary: "the last n call detail records (default 10)"},
+				{name: "cdr", args: "[n] [port N]", maxArgs: 3, run: cmdShowCDR, summary: "the last n call detail records (default 10), newest first",
+					help: "show cdr lists the newest call records first: show cdr 20 the last 20, show cdr port 2 those of port 2, show cdr 5 port 2 both. MOS is the estimated call quality (1-4.5). cdr verify checks that no record was altered."},
+			}},
+		{name: "cdr", summary: "check and add up the call detail records",
+			sub: []*command{
+				{name: "totals", maxArgs: 0, run: cmdCDRTotals,
+					summary: "calls and charged time per extension",
+					help:    "Adds up the call records kept, per port: calls, answered calls, and the time of answered calls out to the carrier (the ones that cost), also in started minutes as carriers bill; internal calls are free, incoming ones paid by the caller."},
+				{name: "verify", maxArgs: 0, run: cmdCDRVerify,
+					summary: "check that no call record was altered or removed",
+					help:    "Reads every call record back from storage and checks the hash chain that links each record to the one before: an altered, removed or inserted record is named."},
 			}},
 		{name: "line", summary: "test the line of a port",
 			sub: []*command{

@@ -55,6 +55,7 @@ type Options struct {
 	Logs    Logs        // nil: no log tail
 	SIP     SIP         // nil: SIP is not running
 	CDRs    CDRs        // nil: no call records yet
+	Calls   Calls       // nil: show calls lists the ports in a call, without media figures
 	Actions Actions     // nil members are not available
 	Net     Net         // ping and traceroute; nil uses the operating system
 

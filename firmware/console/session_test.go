@@ -242,11 +242,12 @@ func TestConfigEditing(t *testing.T) {
 			t.Fatal(err)
 		}
 		out = r.step("config set device.country US\r")
-		r.want(out, "note: device.country is locked by cwmp; config save will refuse it")
+		// The carrier parameter that holds the lock is named (wrapped at the width).
+		r.want(out, "note: device.country is locked by cwmp:", "Device.Services.VoiceService.1.POTS.Region; config save will refuse it")
 		out = r.step("config save\r")
 		r.want(out, "not saved:", "device.country is locked by cwmp", "only be changed over TR-069")
 		out = r.step("config show device.country\r")
-		r.want(out, `device.country "CN"  (locked by cwmp)  (staged: "US")`, "1 staged change not saved")
+		r.want(out, `device.country "CN"  (locked by cwmp:`, `Device.Services.VoiceService.1.POTS.Region)  (staged: "US")`, "1 staged change not saved")
 		out = r.step("config set locks x\r")
 		r.want(out, "carrier locks can only be changed by the carrier")
 		out = r.step("config set revision 99\r")

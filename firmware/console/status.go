@@ -8,6 +8,7 @@ import (
 
 	"github.com/openiad/openiad/boards"
 	"github.com/openiad/openiad/dsp/engine"
+	"github.com/openiad/openiad/firmware/cwmp/datamodel"
 	"github.com/openiad/openiad/firmware/line"
 	"github.com/openiad/openiad/hal"
 )
@@ -158,4 +159,16 @@ func (b *BoxStatus) LineCheck(ctx context.Context, port int) ([]Check, error) {
 		}
 	}
 	return checks, ctx.Err()
+}
+
+// DiagLineTest is LineCheck for the TR-104 FXS line test
+// (datamodel.Status.LineTest): the carrier's DiagTests run the same check
+// as the console and the web page.
+func (b *BoxStatus) DiagLineTest(ctx context.Context, port int) ([]datamodel.Check, error) {
+	cs, err := b.LineCheck(ctx, port)
+	out := make([]datamodel.Check, len(cs))
+	for i, c := range cs {
+		out[i] = datamodel.Check{Name: c.Name, Result: c.Result, OK: c.OK}
+	}
+	return out, err
 }

@@ -19,6 +19,7 @@ import (
 	"time"
 
 	"github.com/openiad/openiad/dsp/tone"
+	"github.com/openiad/openiad/firmware/cdr"
 	"github.com/openiad/openiad/firmware/route"
 	"github.com/openiad/openiad/hal"
 )
@@ -115,6 +116,7 @@ type call struct {
 	from, to *Line
 	leg      Leg
 	caller   CallerID
+	rec      *callRec // the call detail record being built
 }
 
 func (c *call) other(l *Line) *Line {
@@ -130,6 +132,7 @@ type Switch struct {
 	log      *slog.Logger
 	observe  func(Change)
 	calls    atomic.Uint64
+	recorder atomic.Pointer[func(cdr.Record)]
 
 	trunk atomic.Pointer[trunkBox]
 
@@ -164,10 +167,13 @@ func (sw *Switch) Incoming(port int, leg Leg, caller CallerID) {
 		leg.Reject(CauseUnobtainable)
 		return
 	}
+	ext := l.Extension()
+	c := &call{id: sw.calls.Add(1), leg: leg, caller: caller, rec: newRec(cdr.In, port, ext, caller.Number, ext, ext, time.Now())}
 	select {
-	case l.inbox <- message{kind: mIncoming, call: &call{id: sw.calls.Add(1), leg: leg, caller: caller}}:
+	case l.inbox <- message{kind: mIncoming, call: c}:
 	default:
 		leg.Reject(CauseCongestion)
+		l.finish(c, cdr.CauseCongestion, cdr.ByBox, 0, time.Time{})
 	}
 }
 
@@ -272,19 +278,23 @@ type Line struct {
 	inbox chan message
 	log   *slog.Logger
 	ext   atomic.Pointer[string]
-	pub   atomic.Int32 // State, for readers outside the goroutine
+	name  atomic.Pointer[string] // shown as caller ID on the other lines
+	pub   atomic.Int32           // State, for readers outside the goroutine
 	who   atomic.Pointer[CallerID]
+	live  atomic.Pointer[call] // the call, for Switch.Calls
 
 	// Owned by Run.
 	st        State
 	hook      hal.Hook
 	onHookAt  time.Time
+	offHookAt time.Time // when the phone was lifted for the number being dialled
 	call      *call
 	digits    []byte
 	timer     *time.Timer // the state's timer
 	hookTimer *time.Timer // the flash window while on-hook in a call
 	hookWait  bool
 	test      *testCall // the test call in progress
+	cid       cidState  // caller ID between the rings (callerid.go)
 }
 
 // Port is the port number, from 1.
@@ -386,6 +396,12 @@ func (l *Line) set(st State, why string) {
 	if st == Idle {
 		l.who.Store(nil)
 	}
+	switch st {
+	case Routing, Ringback, Alerting, Connected:
+		l.live.Store(l.call)
+	default:
+		l.live.Store(nil)
+	}
 	l.log.Info("line state", "from", from.String(), "to", st.String(), "why", why)
 	if t := l.test; t != nil {
 		t.progress(fmt.Sprintf("%s (%s)", st, why))
@@ -439,6 +455,8 @@ func (l *Line) lineEvent(ctx context.Context, ev hal.LineEvent) {
 		} else {
 			l.offHook(ctx, ev.At)
 		}
+	case hal.EvRingOff:
+		l.ringOff()
 	case hal.EvPowerAlarm:
 		l.log.Error("line: power alarm, line feed opened by the driver")
 	}
@@ -476,6 +494,7 @@ func (l *Line) offHook(ctx context.Context, at time.Time) {
 // seize: the phone was lifted on an idle line.
 func (l *Line) seize(ctx context.Context) {
 	l.digits = l.digits[:0]
+	l.offHookAt = time.Now()
 	l.set(DialTone, "off-hook")
 	l.tone(&l.sw.cfg().Plan.Dial)
 	l.detect(true)
@@ -506,6 +525,11 @@ func (l *Line) release(ctx context.Context) {
 		return
 	}
 	l.call = nil
+	end := time.Now()
+	if l.hookWait || l.hook == hal.OnHook && !l.onHookAt.IsZero() {
+		end = l.onHookAt // the hang-up was told apart from a flash only now
+	}
+	l.finish(c, cdr.CauseNormal, l.releaser(c), 0, end)
 	if c.leg != nil {
 		if err := c.leg.Hangup(); err != nil {
 			l.log.Error("line: hang up", "err", err)
@@ -560,9 +584,18 @@ func (l *Line) timeout(ctx context.Context) {
 		}
 		l.signal(&cfg.Plan.Unobtainable, "number incomplete")
 	case Routing, Ringback:
+		cause := cdr.CauseNoAnswer
+		if l.st == Routing {
+			cause = cdr.CauseCongestion
+		}
+		l.finish(l.call, cause, cdr.ByTimeout, 0, time.Time{})
 		l.release(ctx)
 		l.signal(&cfg.Plan.Congestion, "no answer")
 	case Alerting:
+		if l.cid.prior != nil {
+			l.ringAfterCallerID()
+			return
+		}
 		if l.test != nil && l.call == nil {
 			l.stopRing()
 			l.set(Idle, "test call not answered")
@@ -664,17 +697,33 @@ func (l *Line) legEvent(ctx context.Context, ev LegEvent) {
 		}
 	case LegAnswered:
 		if l.st == Routing || l.st == Ringback {
+			l.call.answered(time.Now())
 			l.connected("answered")
 		}
 	case LegFailed:
+		c := l.call
 		l.call = nil
+		switch {
+		case l.st == Alerting:
+			l.finish(c, cdr.CauseNoAnswer, cdr.ByCaller, 0, time.Time{})
+		case ev.Cause == CauseBusy || ev.Cause == CauseRejected:
+			l.finish(c, legCause(ev.Cause), cdr.ByCallee, ev.Code, time.Time{})
+		default:
+			l.finish(c, legCause(ev.Cause), cdr.ByNetwork, ev.Code, time.Time{})
+		}
 		if l.st == Alerting {
 			l.farEnd(ctx, "caller gave up")
 			return
 		}
 		l.signal(l.causeTone(ev.Cause), "call failed: "+ev.Reason)
 	case LegEnded:
+		c := l.call
 		l.call = nil
+		by := cdr.ByCallee
+		if c != nil && c.rec != nil && c.rec.r.Direction == cdr.In {
+			by = cdr.ByCaller
+		}
+		l.finish(c, cdr.CauseNormal, by, 0, time.Time{})
 		l.farEnd(ctx, "far end hung up")
 	}
 }
@@ -724,17 +773,21 @@ func (l *Line) dialOut(ctx context.Context, number string) {
 	l.arm(0)
 	l.detect(false)
 	tb := l.sw.trunk.Load()
+	ext := l.Extension()
+	rec := newRec(cdr.Out, l.port, ext, ext, number, number, l.offHookAt)
 	if tb == nil {
+		l.finish(&call{rec: rec}, cdr.CauseUnobtainable, cdr.ByBox, 0, time.Time{})
 		l.signal(&l.sw.cfg().Plan.Unobtainable, "no trunk for "+number)
 		return
 	}
 	leg, err := tb.Dial(l.port, number)
 	if err != nil {
 		l.log.Warn("line: cannot call out", "number", number, "err", err)
+		l.finish(&call{rec: rec}, cdr.CauseCongestion, cdr.ByBox, 0, time.Time{})
 		l.signal(&l.sw.cfg().Plan.Congestion, "cannot call "+number+": "+err.Error())
 		return
 	}
-	l.call = &call{id: l.sw.calls.Add(1), leg: leg}
+	l.call = &call{id: l.sw.calls.Add(1), leg: leg, rec: rec}
 	l.set(Routing, "calling "+number)
 	l.arm(l.sw.cfg().NoAnswer)
 }
@@ -744,7 +797,8 @@ func (l *Line) route(ctx context.Context, number string, target *Line) {
 		l.signal(&l.sw.cfg().Plan.Busy, "called itself")
 		return
 	}
-	c := &call{id: l.sw.calls.Add(1), from: l, to: target}
+	ext := l.Extension()
+	c := &call{id: l.sw.calls.Add(1), from: l, to: target, rec: newRec(cdr.Internal, l.port, ext, ext, number, target.Extension(), l.offHookAt)}
 	l.call = c
 	l.set(Routing, "calling "+number)
 	l.arm(5 * time.Second)
@@ -754,6 +808,7 @@ func (l *Line) route(ctx context.Context, number string, target *Line) {
 // offered: a call for this line, from another line or from outside.
 func (l *Line) offered(ctx context.Context, c *call) {
 	refuse := func(cause Cause) {
+		l.finish(c, legCause(cause), cdr.ByCallee, 0, time.Time{})
 		if c.leg != nil {
 			c.leg.Reject(cause)
 			return
@@ -764,13 +819,21 @@ func (l *Line) offered(ctx context.Context, c *call) {
 		refuse(CauseBusy)
 		return
 	}
-	if err := l.fxs.Ring(l.sw.cfg().Ring); err != nil {
+	who := c.caller
+	if c.leg == nil {
+		who = CallerID{Number: c.from.Extension(), Name: c.from.Name()}
+	}
+	// Ringing, with caller ID between the rings or before the first
+	// (callerid.go); the caller's side times the ringing out, so the
+	// state timer is free for the caller ID before the first ring.
+	wait, err := l.alert(who)
+	if err != nil {
 		l.log.Error("line: cannot ring", "err", err)
 		refuse(CauseBusy)
 		return
 	}
 	l.call = c
-	l.arm(0) // the caller's side times the ringing out
+	l.arm(wait)
 	if c.leg != nil {
 		if err := c.leg.Ringing(); err != nil {
 			l.log.Error("line: ringing", "err", err)
@@ -779,12 +842,13 @@ func (l *Line) offered(ctx context.Context, c *call) {
 		l.set(Alerting, "call from "+c.caller.String())
 		return
 	}
-	l.who.Store(&CallerID{Number: c.from.Extension()})
+	l.who.Store(&who)
 	l.set(Alerting, "call from "+c.from.Extension())
 	l.post(ctx, c.from, message{kind: mAlerting, call: c})
 }
 
 func (l *Line) stopRing() {
+	l.stopCallerID()
 	if err := l.fxs.StopRing(); err != nil {
 		l.log.Error("line: stop ringing", "err", err)
 	}
@@ -859,9 +923,11 @@ func (l *Line) answer(ctx context.Context) {
 		}
 		return
 	}
+	l.stopCallerID() // lifted while it was being sent
 	if l.fxs.Feed() == hal.FeedRinging {
 		l.stopRing()
 	}
+	c.answered(time.Now())
 	if c.leg != nil {
 		if err := c.leg.Answer(); err != nil {
 			l.log.Error("line: answer", "err", err)

@@ -59,6 +59,7 @@ const (
 type LegEvent struct {
 	Kind   LegEventKind
 	Cause  Cause
+	Code   int    // the final SIP status of a failed attempt (486), 0 when none
 	Reason string // for people: "486 Busy Here"
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/openiad/openiad/boards"
 	"github.com/openiad/openiad/dsp/engine"
 	"github.com/openiad/openiad/dsp/tone"
+	"github.com/openiad/openiad/firmware/cdr"
 	"github.com/openiad/openiad/firmware/config"
 	"github.com/openiad/openiad/firmware/line"
 	"github.com/openiad/openiad/firmware/route"
@@ -63,6 +64,7 @@ type System struct {
 	UA     *ua.UA      // the SIP user agent
 	Trunk  *voip.Trunk // the carrier side of the lines
 	SIPTap *voip.Tap   // every SIP datagram, for live traces and captures
+	CDR    *cdr.Store  // the call detail records; nil when the store could not be opened
 
 	log  *slog.Logger
 	wg   sync.WaitGroup
@@ -120,6 +122,7 @@ func Start(ctx context.Context, o Options) (*System, error) {
 			return nil, fmt.Errorf("system: port %d: %w", i+1, err)
 		}
 		l := s.Switch.Add(i+1, i, fxs, s.Engine, extension(cfg, i+1))
+		l.SetName(portName(cfg, i+1))
 		s.Lines = append(s.Lines, l)
 	}
 
@@ -128,6 +131,7 @@ func Start(ctx context.Context, o Options) (*System, error) {
 		return nil, err
 	}
 
+	s.startCDR(ctx, o, fsys)
 	s.goRun("engine", s.Engine.Run, ctx)
 	for _, l := range s.Lines {
 		s.goRun(fmt.Sprintf("line %d", l.Port()), l.Run, ctx)
@@ -179,7 +183,8 @@ func (s *System) Wait() error {
 	return errors.Join(s.errs...)
 }
 
-// dispatch hands the engine's DTMF digits to the lines.
+// dispatch hands the engine's DTMF digits to the lines and its fax and
+// modem signals to the trunk.
 func (s *System) dispatch(ctx context.Context) error {
 	evs := make([]engine.Event, 0, 64)
 	for {
@@ -190,6 +195,9 @@ func (s *System) dispatch(ctx context.Context) error {
 		}
 		evs = s.Engine.Events(evs[:0])
 		for _, ev := range evs {
+			if ev.Kind == engine.Fax && s.Trunk != nil {
+				s.Trunk.Fax(ev.Ch) // a fax or modem: plain G.711
+			}
 			if ev.Kind != engine.DigitDown {
 				continue
 			}
@@ -217,6 +225,7 @@ func (s *System) follow(ctx context.Context) error {
 			s.Switch.SetSettings(st)
 			for _, l := range s.Lines {
 				s.Switch.SetExtension(l, extension(cfg, l.Port()))
+				l.SetName(portName(cfg, l.Port()))
 			}
 			if err := s.Trunk.Configure(cfg); err != nil {
 				s.log.Error("system: SIP accounts", "err", err)
@@ -229,6 +238,7 @@ func (s *System) follow(ctx context.Context) error {
 // startSIP opens the user agent and the trunk over it.
 func (s *System) startSIP(ctx context.Context, o Options, cfg config.Config) error {
 	conn := o.SIPConn
+	var sipTCP net.Listener // nil: no TCP (an in-memory SIPConn)
 	if conn == nil {
 		listen := o.SIPListen
 		if !listen.IsValid() {
@@ -239,15 +249,25 @@ func (s *System) startSIP(ctx context.Context, o Options, cfg config.Config) err
 			return fmt.Errorf("system: SIP socket: %w", err)
 		}
 		conn = c
+		// SIP over TCP on the same port, for profiles whose transport is tcp
+		tcpAddr := netip.AddrPortFrom(listen.Addr(), uint16(c.LocalAddr().(*net.UDPAddr).Port))
+		if l, err := net.Listen("tcp", tcpAddr.String()); err == nil {
+			sipTCP = l
+		} else {
+			s.log.Warn("system: SIP over TCP takes no connections", "err", err)
+		}
 	}
 	s.SIPTap = voip.NewTap(conn)
-	u, err := ua.New(ua.Options{Conn: s.SIPTap, Log: s.log, UserAgent: "OpenIAD"})
+	u, err := ua.New(ua.Options{Conn: s.SIPTap, Listener: sipTCP, Log: s.log, UserAgent: "OpenIAD"})
 	if err != nil {
 		conn.Close()
+		if sipTCP != nil {
+			sipTCP.Close()
+		}
 		return fmt.Errorf("system: SIP: %w", err)
 	}
 	s.UA = u
-	s.Trunk = voip.New(ctx, voip.Options{UA: u, Engine: s.Engine, Switch: s.Switch, MediaIP: mediaIP(u.Addr().Addr()), Log: s.log})
+	s.Trunk = voip.New(ctx, voip.Options{UA: u, Engine: s.Engine, Switch: s.Switch, MediaIP: mediaIP(u.Addr().Addr()), Log: s.log, Tap: s.SIPTap})
 	s.Switch.SetTrunk(s.Trunk)
 	s.goRun("sip", u.Run, ctx)
 	if err := s.Trunk.Configure(cfg); err != nil {
@@ -306,6 +326,16 @@ func Settings(c config.Config) (line.Settings, error) {
 	}, nil
 }
 
+// portName is the name of FXS port (shown as caller ID on the others).
+func portName(c config.Config, port int) string {
+	for _, p := range c.Ports {
+		if p.Index == port {
+			return p.Name
+		}
+	}
+	return ""
+}
+
 func extension(c config.Config, port int) string {
 	for _, p := range c.Ports {
 		if p.Index == port && p.Enabled {
@@ -321,3 +351,45 @@ func errString(err error) string {
 	}
 	return err.Error()
 }
+
+// startCDR opens the call records under <state>/cdr and has every line
+// record its calls there. A store that cannot be opened is logged and the
+// box works on without records.
+func (s *System) startCDR(ctx context.Context, o Options, fsys config.FS) {
+	var cfs config.FS
+	if o.FS != nil {
+		cfs = fsys
+	}
+	st, err := cdr.Open(filepath.Join(o.StateDir, "cdr"), cdr.Options{FS: cfs, Log: s.log})
+	if err != nil {
+		s.log.Error("system: call records not kept", "err", err)
+		return
+	}
+	if rep := st.Verify(); !rep.OK {
+		s.log.Error("system: call records were altered", "first", rep.FirstBad, "problem", rep.Problem)
+	}
+	s.CDR = st
+	queue := make(chan cdr.Record, 256)
+	s.Switch.SetRecorder(func(r cdr.Record) {
+		select {
+		case queue <- r:
+		case <-ctx.Done():
+		}
+	})
+	s.goRun("cdr", func(ctx context.Context) error {
+		for {
+			select {
+			case <-ctx.Done():
+				return nil
+			case r := <-queue:
+				if _, err := st.Append(r); err != nil {
+					s.log.Error("system: call record lost", "port", r.Port, "callee", r.Callee, "err", err)
+				}
+			}
+		}
+	}, ctx)
+}
+
+// Calls lists the calls in progress with their live media figures, one
+// per port in a call (see line.Switch.Calls). Any goroutine.
+func (s *System) Calls() []cdr.Call { return s.Switch.Calls() }

@@ -39,6 +39,8 @@ type Options struct {
 	Switch  *line.Switch
 	MediaIP netip.Addr // where RTP is received (the box's address towards the carrier)
 	Log     *slog.Logger
+	// Tap, when set, is shown every call's RTP and RTCP (packet capture).
+	Tap *Tap
 }
 
 // Trunk is the carrier side of the box's lines.
@@ -56,6 +58,7 @@ type account struct {
 	ua       *ua.Line
 	acc      config.PortSIP
 	prof     config.SIPProfile
+	live     atomic.Pointer[leg] // the call whose media is on the channel (fax.go)
 }
 
 // New makes the trunk; Configure adds the accounts.
@@ -132,6 +135,8 @@ func uaProfile(p config.SIPProfile) ua.Profile {
 		Expires:         p.RegisterExpires.D(),
 		RetryMin:        p.RetryMin.D(),
 		RetryMax:        p.RetryMax.D(),
+		Timeout:         p.RegisterTimeout.D(),
+		Failback:        p.Failback.D(),
 		KeepAlive:       keep,
 		KeepAliveMethod: method,
 		SessionExpires:  se,
@@ -204,6 +209,9 @@ func (t *Trunk) newLeg(a *account) (*leg, error) {
 	if err != nil {
 		return nil, fmt.Errorf("voip: port %d: RTP: %w", a.port, err)
 	}
+	if t.o.Tap != nil {
+		s.SetTap(t.o.Tap.Media)
+	}
 	ctx, cancel := context.WithCancel(t.ctx)
 	return &leg{
 		t: t, a: a, stream: s, ctx: ctx, cancel: cancel,
@@ -233,6 +241,7 @@ type leg struct {
 	neg      sdp.Negotiated
 	flowing  bool // the media is attached to the line's engine channel
 	released bool // the line let go of the call (Hangup): the channel is no longer ours
+	faxed    bool // moved to plain G.711 for a fax or modem (fax.go)
 	closed   bool
 	jb       *jitter.Buffer // set once media flows
 
@@ -240,6 +249,8 @@ type leg struct {
 	// (inactive, sendonly) the far end's packets are dropped and the phone
 	// hears silence, not the buffer's concealment and comfort noise.
 	hearing atomic.Bool
+
+	maxJitter atomic.Int64 // the largest jitter seen, ns (for the call record)
 }
 
 func (g *leg) Events() <-chan line.LegEvent { return g.events }
@@ -338,7 +349,7 @@ func (g *leg) run() {
 			case ua.EvDTMF:
 				g.playDigit(ev.Digit, ev.Duration)
 			case ua.EvFailed:
-				g.tell(line.LegEvent{Kind: line.LegFailed, Cause: cause(ev.Cause), Reason: fmt.Sprintf("%d %s", ev.Code, ev.Reason)})
+				g.tell(line.LegEvent{Kind: line.LegFailed, Cause: cause(ev.Cause), Code: ev.Code, Reason: fmt.Sprintf("%d %s", ev.Code, ev.Reason)})
 				return
 			case ua.EvEnded:
 				g.tell(line.LegEvent{Kind: line.LegEnded, Reason: ev.Reason})
@@ -393,6 +404,7 @@ func (g *leg) media(n sdp.Negotiated) {
 		return
 	}
 	g.flowing, g.jb = true, jb
+	g.a.live.Store(g)
 	go g.send(up, n.PTime)
 	go g.receive(jb, n.Codec.PT)
 	go g.heard()
@@ -440,6 +452,7 @@ func (g *leg) receive(jb *jitter.Buffer, pt uint8) {
 		default:
 			jb.Put(p.Seq, p.TS, p.SSRC, p.Payload, p.At)
 		}
+		g.noteJitter(jb)
 	}
 }
 
@@ -493,6 +506,7 @@ func (g *leg) close() {
 	}
 	g.closed = true
 	g.mu.Unlock()
+	g.a.live.CompareAndSwap(g, nil)
 	g.detach(false)
 	g.cancel()
 	g.stream.Close()

@@ -40,7 +40,7 @@ import (
 // calls of about 3.9 s each give about 15 calls/s, so 2,000 calls take
 // about 2 min 15 s.
 //
-// Audio: each phone speaks its own tone (port p: 400 + 47·(p-1) Hz, at
+// Audio: each phone speaks its own tone (port p: toneOf(p), 400 Hz and up, at
 // -10 dBm0) and sipp echoes every RTP packet back to its sender
 // (-rtp_echo). The phone hearing its own tone back proves both directions
 // of that call at once: the box sent RTP to sipp, and received and played
@@ -194,8 +194,27 @@ const (
 // goodMin is how many good pieces of 20 a call needs.
 var goodMin = map[bool]int{false: 15, true: 5}[raceDetector]
 
-// toneOf is the tone the phone on port speaks.
-func toneOf(port int) float64 { return 400 + 47*float64(port-1) }
+// toneOf is the tone the phone on port speaks: 400 Hz and up in steps of
+// 36 Hz, skipping the bands a steady tone would be taken for a fax or
+// modem (CNG 1100 Hz, V.21 1650/1850 Hz, CED/ANS 2100 Hz), where the box
+// rightly switches the call to pass-through with a re-INVITE.
+func toneOf(port int) float64 {
+	if port < 1 || port > len(portTones) {
+		return 0
+	}
+	return portTones[port-1]
+}
+
+var portTones = func() []float64 {
+	var fs []float64
+	for f := 400.0; len(fs) < 64; f += 36 {
+		if f >= 1040 && f <= 1160 || f >= 1600 && f <= 1900 || f >= 2040 && f <= 2160 {
+			continue
+		}
+		fs = append(fs, f)
+	}
+	return fs
+}()
 
 // leakFrom tells which other port's tone is the strongest thing in piece,
 // if one is, above leakMin (0: none).
@@ -204,11 +223,12 @@ func leakFrom(piece []int16, own, ports int) int {
 	if l < leakMin {
 		return 0
 	}
-	p := int(math.Round((f-400)/47)) + 1
-	if p < 1 || p > ports || p == own || math.Abs(f-toneOf(p)) > 10 {
-		return 0
+	for p := 1; p <= ports; p++ {
+		if p != own && math.Abs(f-toneOf(p)) <= 10 {
+			return p
+		}
 	}
-	return p
+	return 0
 }
 
 // callResult is what a phone measured in one call.

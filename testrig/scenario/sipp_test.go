@@ -268,8 +268,8 @@ Content-Length: [len]
 func TestSIPBoxRegistrarFailover(t *testing.T) {
 	const (
 		keepAlive   = 5 * time.Second
-		uaTimeout   = 10 * time.Second // ua.Profile.Timeout default
-		uaFailback  = 60 * time.Second // ua.Profile.Failback default
+		uaTimeout   = 4 * time.Second  // sip.profiles[0].registerTimeout
+		uaFailback  = 15 * time.Second // sip.profiles[0].failback
 		failoverMax = keepAlive + uaTimeout + 3*time.Second
 		failbackMax = uaFailback + 5*time.Second
 	)
@@ -281,6 +281,7 @@ func TestSIPBoxRegistrarFailover(t *testing.T) {
 		p.KeepAlive, p.KeepAliveEvery = "options", config.Duration(keepAlive)
 		p.RegisterExpires = config.Duration(60 * time.Second)
 		p.RetryMin, p.RetryMax = config.Duration(time.Second), config.Duration(5*time.Second)
+		p.RegisterTimeout, p.Failback = config.Duration(uaTimeout), config.Duration(uaFailback)
 	}})
 	at := func(k *peers.Kamailio, path int) func(ua.RegState) bool {
 		return func(st ua.RegState) bool {

@@ -23,6 +23,11 @@ need_cmd baresip baresip-core
 need_cmd sipp sip-tester
 need_cmd sox sox
 need_cmd socat socat
+need_cmd tcpdump tcpdump                                               # reads the web page's packet captures (webui tests)
+need_cmd xmllint libxml2-utils                                         # TR-069 envelopes checked against the CWMP schemas (firmware/cwmp)
+need_cmd curl curl                                                     # TR-069 Connection Request by curl --digest (testrig/acs)
+need_cmd qemu-system-arm qemu-system-arm                               # boots the qemu-virt firmware image (testrig/qemu, make qemu)
+[ -x /usr/sbin/mke2fs ] || need_cmd mke2fs e2fsprogs                   # the guest's ext4 /data disk (testrig/qemu)
 need_cmd chromium chromium                                             # the browser test of the web page
 need_cmd node nodejs
 need_cmd npm npm
@@ -30,7 +35,9 @@ dpkg -s fonts-noto-cjk >/dev/null 2>&1 || debs+=(fonts-noto-cjk)       # Chinese
 need_cmd pkg-config pkg-config                                         # cgo finds speexdsp through it
 need_cmd espeak-ng espeak-ng                                          # speech for concealment and DTMF talk-off tests
 dpkg -s libspandsp-dev >/dev/null 2>&1 || debs+=(libspandsp-dev)     # spandsp ADSI caller-ID reference (testrig/spandsp)
+need_cmd qemu-arm qemu-user                                            # ARM instruction counts of the echo canceller (make bench)
 dpkg -s libspeexdsp-dev >/dev/null 2>&1 || debs+=(libspeexdsp-dev)   # the C reference for the jitter buffer and echo canceller
+need_cmd minisign minisign                                             # firmware image signatures both ways (firmware/update/image)
 
 if [ ${#debs[@]} -gt 0 ]; then
 	echo "deps: installing Debian packages: ${debs[*]}"
