@@ -151,7 +151,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer) 
 		CDRs: cdrs, Calls: sys,
 		Device: sys.Board.Console, // "" on the sim board: this terminal
 		In:     stdin, Screen: scr, Users: users, FirstPassword: first,
-		Version: version, Status: box, DSP: sys.Engine, Config: sys.Config,
+		Version: version, Status: box, DSP: console.SystemDSP{Sys: sys}, Config: sys.Config,
 		Logs: logs, Log: log,
 		Actions: console.Actions{LineTest: box.LineCheck, Reboot: reboot, FactoryReset: factoryReset, TestCall: sys.TestCall,
 			Upgrade: upd.ConsoleUpgrade(reboot)},

@@ -28,14 +28,14 @@ func (n *noiseFar) Play(dst []int16) {
 // input is the echo of what the line was sent through the Annex D model
 // path (ERL erl, one tick late, as a highway delivers it) plus near(i)
 // for sample i. It returns the line input and what the far end got
-// (decoded), from tick from on.
-func runEcho(t *testing.T, path string, erl float64, far Playout, near func(int) float64, ticks, from int) (in, got []int16) {
+// (decoded), from tick from on, and the engine.
+func runEcho(t *testing.T, path string, erl float64, far Playout, near func(int) float64, ticks, from int) (in, got []int16, e *Engine) {
 	t.Helper()
 	h, err := g168.Path(path, erl)
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := New(bench{4}, Options{Channels: 4})
+	e = New(bench{4}, Options{Channels: 4})
 	up := NewUplink(g711.ALaw, 8)
 	must(t, e.Open(0, 1))
 	must(t, e.Attach(0, up, far))
@@ -67,13 +67,13 @@ func runEcho(t *testing.T, path string, erl float64, far Playout, near func(int)
 			}
 		}
 	}
-	return in, got
+	return in, got, e
 }
 
 // On a far-end call the hybrid's echo of what the line hears comes back
 // in the line input; the far end must not get it back.
 func TestEchoIsCancelledOnFarEndCalls(t *testing.T) {
-	echo, residual := runEcho(t, "D.2", 6, &noiseFar{x: g168.WhiteNoise(8000*8, -10, 1)}, func(int) float64 { return 0 }, 400, 300)
+	echo, residual, e := runEcho(t, "D.2", 6, &noiseFar{x: g168.WhiteNoise(8000*8, -10, 1)}, func(int) float64 { return 0 }, 400, 300)
 	le, lr := dsp.RMSToDBm0(dsp.RMS(echo)), dsp.RMSToDBm0(dsp.RMS(residual))
 	if le < -20 {
 		t.Fatalf("the echo path returns only %.1f dBm0; the test is not testing", le)
@@ -82,6 +82,15 @@ func TestEchoIsCancelledOnFarEndCalls(t *testing.T) {
 		t.Fatalf("echo %.1f dBm0 reaches the far end at %.1f dBm0: only %.1f dB cancelled, want 30", le, lr, le-lr)
 	}
 	t.Logf("echo %.1f dBm0 → far end %.1f dBm0 (%.1f dB)", le, lr, le-lr)
+	// The canceller's own figure, as the call record and the console
+	// show it, agrees (it is measured before the NLP).
+	erle, ok := e.ERLE(0)
+	if !ok || erle < 30 {
+		t.Errorf("ERLE(0) = %.1f dB, %v; want at least 30 dB, measured", erle, ok)
+	}
+	if _, ok := e.ERLE(1); ok {
+		t.Error("ERLE(1): a channel that never had a canceller reports a figure")
+	}
 }
 
 // toneFar plays a steady tone to the line as the far end.
@@ -115,7 +124,7 @@ func TestToneEachWayPassesTheNearEnd(t *testing.T) {
 		if tc.path == "" {
 			in, got = runEchoFree(t, far, phone)
 		} else {
-			in, got = runEcho(t, tc.path, tc.erl, far, phone, 500, 200)
+			in, got, _ = runEcho(t, tc.path, tc.erl, far, phone, 500, 200)
 		}
 		nIn, nOut := signal.LevelAt(in, 1500), signal.LevelAt(got, 1500)
 		eIn, eOut := signal.LevelAt(in, 1004), signal.LevelAt(got, 1004)

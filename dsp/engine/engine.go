@@ -28,6 +28,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
 	"runtime"
 	"sync/atomic"
 	"time"
@@ -143,6 +144,11 @@ type Engine struct {
 	events *ring[Event]
 	notify chan struct{}
 
+	// erle holds, per channel, the echo canceller's ERLE (float64 bits;
+	// 0: not measured) of the current or last far-end call, for any
+	// goroutine to read.
+	erle []atomic.Uint64
+
 	ticks    atomic.Uint64
 	lost     atomic.Uint64 // events dropped because nobody drained them
 	lastTick atomic.Int64  // unix nanoseconds of the last tick
@@ -167,6 +173,7 @@ func New(hw hal.Highway, o Options) *Engine {
 		rx:     make([]hal.Frame, hw.Slots()),
 		tx:     make([]hal.Frame, hw.Slots()),
 		chans:  make([]channel, o.Channels),
+		erle:   make([]atomic.Uint64, o.Channels),
 		cmds:   newRing[command](o.Queue),
 		events: newRing[Event](o.Queue),
 		notify: make(chan struct{}, 1),
@@ -267,6 +274,18 @@ type Stats struct {
 	LostEvents uint64    // events dropped because nobody drained them
 	LastTick   time.Time // zero before the first tick
 	Running    bool
+}
+
+// ERLE reports the echo return loss enhancement of channel ch's echo
+// canceller in its current (or last) far-end call, in dB, and false while
+// the canceller has not measured it (or the channel never had one). Any
+// goroutine.
+func (e *Engine) ERLE(ch int) (float64, bool) {
+	if ch < 0 || ch >= len(e.erle) {
+		return 0, false
+	}
+	b := e.erle[ch].Load()
+	return math.Float64frombits(b), b != 0
 }
 
 // Stats reports the loop counters.
@@ -372,6 +391,7 @@ func (e *Engine) tick() {
 		}
 		if c.ec != nil {
 			c.ec.Process(c.in[:], c.sent[:], c.in[:])
+			e.erle[i].Store(math.Float64bits(c.ec.Stats().ERLE))
 		}
 		if c.up != nil {
 			p := c.dpos
@@ -463,6 +483,7 @@ func (e *Engine) apply(cmd command) {
 		}
 	case opAttach:
 		c.up, c.play, c.ec = cmd.up, cmd.play, cmd.ec
+		e.erle[cmd.ch].Store(0)
 		c.delay, c.muted = [keyDelay]hal.Frame{}, [keyDelay]bool{}
 		c.pass = false
 		c.fax.Reset()

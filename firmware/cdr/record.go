@@ -64,6 +64,7 @@ type Quality struct {
 	LossPercent     float64       `json:"lossPercent"`     // lost / expected, 0..100
 	Late            uint64        `json:"late"`            // arrived after their playout time
 	Discarded       uint64        `json:"discarded"`       // duplicates, strays, overflows, malformed
+	Concealed       time.Duration `json:"concealed"`       // audio made up by loss concealment
 	Jitter          time.Duration `json:"jitter"`          // RFC 3550 interarrival jitter at the end (or now)
 	MaxJitter       time.Duration `json:"maxJitter"`       // the largest jitter seen during the call
 	RTT             time.Duration `json:"rtt"`             // round trip from RTCP (LSR/DLSR); 0 = unknown

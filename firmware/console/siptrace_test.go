@@ -77,7 +77,7 @@ func TestSIPTraceOnPTY(t *testing.T) {
 	}
 	box := &console.BoxStatus{Board: sys.Board, Report: sys.Report, Switch: sys.Switch, Engine: sys.Engine}
 	con, err := console.New(console.Options{
-		Device: dev, Users: users, Version: "test", Status: box, DSP: sys.Engine,
+		Device: dev, Users: users, Version: "test", Status: box, DSP: console.SystemDSP{Sys: sys},
 		Config: sys.Config, Logs: logs, Log: log, SIP: console.SystemSIP{Sys: sys},
 	})
 	if err != nil {
@@ -121,4 +121,14 @@ func TestSIPTraceOnPTY(t *testing.T) {
 		t.Errorf("the trace does not show where the INVITE went:\n%s", trace)
 	}
 	tt.step("sip trace off\r", "OpenIAD> ")
+
+	// The channel figures of the port in the call, and a clear word for a
+	// channel that does not exist.
+	out = tt.step("dsp stats 0\r", "concealed")
+	for _, want := range []string{"channel    0", "ERLE", "jitter", "loss"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("dsp stats 0 does not show %s:\n%s", want, out)
+		}
+	}
+	tt.step("dsp stats 9999\r", "there is no channel 9999 (0 to ")
 }

@@ -3,6 +3,8 @@ package console
 import (
 	"fmt"
 
+	"github.com/openiad/openiad/dsp/engine"
+
 	"github.com/openiad/openiad/firmware/system"
 )
 
@@ -51,4 +53,32 @@ func (c SystemSIP) TraceSIP(buffer int) (<-chan SIPMessage, func()) {
 		}
 	}()
 	return out, stop
+}
+
+// SystemDSP shows a booted box's media loop: its counters and, per
+// channel, the echo canceller's ERLE with the jitter, loss and
+// concealment of the SIP call on the port that owns the channel.
+type SystemDSP struct{ Sys *system.System }
+
+var _ ChannelStatser = SystemDSP{}
+
+// Stats reports the media loop's counters.
+func (d SystemDSP) Stats() engine.Stats { return d.Sys.Engine.Stats() }
+
+// ChannelStats reports channel ch's figures.
+func (d SystemDSP) ChannelStats(ch int) (ChannelStats, error) {
+	if n := d.Sys.Engine.Channels(); ch < 0 || ch >= n {
+		return ChannelStats{}, fmt.Errorf("dsp stats: there is no channel %d (0 to %d; show lines lists them)", ch, n-1)
+	}
+	var st ChannelStats
+	st.ERLE, _ = d.Sys.Engine.ERLE(ch)
+	for _, l := range d.Sys.Lines {
+		if l.Channel() != ch {
+			continue
+		}
+		if q, ok := d.Sys.Trunk.Quality(l.Port()); ok {
+			st.Jitter, st.Loss, st.Concealed = q.Jitter, q.LossPercent/100, q.Concealed
+		}
+	}
+	return st, nil
 }

@@ -41,6 +41,7 @@ func (g *leg) Quality() cdr.Quality {
 	if jb != nil {
 		js := jb.Stats()
 		q.Late = js.Late
+		q.Concealed = time.Duration(js.Concealed) * tickDelay // frames of one engine tick
 		q.Discarded += js.Duplicates + js.Discarded + js.Overflows
 		delay = js.Delay
 	}
