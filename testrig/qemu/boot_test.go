@@ -113,7 +113,7 @@ func (l *testLog) String() string {
 }
 
 var (
-	rePassword = regexp.MustCompile(`administrator password of this box is\s+([a-z0-9-]+)`)
+	rePassword = regexp.MustCompile(`administrator password of this box is\s+([a-z0-9-]+)\r?\n`) // the newline: not a password cut in two by the serial line
 	reLogin    = regexp.MustCompile(`login: `)
 	rePrompt   = regexp.MustCompile(`> `)
 )
