@@ -164,26 +164,7 @@ func (s *Store) rewrite(sp span, recs []Record) error {
 // writeAtomic replaces name with data: a temporary file made durable,
 // renamed over it, and the rename made durable.
 func (s *Store) writeAtomic(name string, data []byte) error {
-	tmp := s.path(name + ".tmp")
-	f, err := s.fs.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("cdr: %w", err)
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("cdr: %w", err)
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("cdr: %w", err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("cdr: %w", err)
-	}
-	if err := s.fs.Rename(tmp, s.path(name)); err != nil {
-		return fmt.Errorf("cdr: %w", err)
-	}
-	if err := s.fs.SyncDir(s.dir); err != nil {
+	if err := config.ReplaceFile(s.fs, s.dir, name, data); err != nil {
 		return fmt.Errorf("cdr: %w", err)
 	}
 	return nil

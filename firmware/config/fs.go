@@ -3,6 +3,7 @@ package config
 import (
 	"io"
 	"os"
+	"path/filepath"
 )
 
 // FS is the little of a file system the Store needs. Names are slash or OS
@@ -60,6 +61,34 @@ func (OSFS) SyncDir(dir string) error {
 	err = d.Sync()
 	if cerr := d.Close(); err == nil {
 		err = cerr
+	}
+	return err
+}
+
+// ReplaceFile makes data the content of name in dir, all or nothing across
+// a power cut: it writes a temporary file beside it (name+".tmp"),
+// fsyncs and closes it, renames it over name and fsyncs dir. The stores of
+// the box (configuration, call records, TR-069 events and attributes)
+// share it.
+func ReplaceFile(fsys FS, dir, name string, data []byte) error {
+	path := filepath.Join(dir, name)
+	tmp := path + ".tmp"
+	f, err := fsys.Create(tmp)
+	if err != nil {
+		return err
+	}
+	_, err = f.Write(data)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = fsys.Rename(tmp, path)
+	}
+	if err == nil {
+		err = fsys.SyncDir(dir)
 	}
 	return err
 }

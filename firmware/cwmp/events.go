@@ -151,25 +151,7 @@ func (e *Events) save() error {
 	if err != nil {
 		return fmt.Errorf("cwmp: events: %w", err)
 	}
-	name := filepath.Join(e.dir, eventsName)
-	tmp := name + ".tmp"
-	f, err := e.fs.Create(tmp)
-	if err != nil {
-		return fmt.Errorf("cwmp: events: %w", err)
-	}
-	_, err = f.Write(b)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = e.fs.Rename(tmp, name)
-	}
-	if err == nil {
-		err = e.fs.SyncDir(e.dir)
-	}
+	err = config.ReplaceFile(e.fs, e.dir, eventsName, b)
 	if err != nil {
 		return fmt.Errorf("cwmp: events: %w", err)
 	}

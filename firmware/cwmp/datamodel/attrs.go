@@ -19,7 +19,6 @@ import (
 // Files in Options.Dir.
 const (
 	StateName = "attributes.json"
-	stateTemp = StateName + ".tmp"
 )
 
 // state is what the model keeps on flash: the attributes the ACS set, the
@@ -92,27 +91,7 @@ func (m *Model) save() error {
 	if err != nil {
 		return err
 	}
-	fsys, dir := m.o.FS, m.o.Dir
-	tmp := filepath.Join(dir, stateTemp)
-	f, err := fsys.Create(tmp)
-	if err != nil {
-		return err
-	}
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Close(); err != nil {
-		return err
-	}
-	if err := fsys.Rename(tmp, filepath.Join(dir, StateName)); err != nil {
-		return err
-	}
-	return fsys.SyncDir(dir)
+	return config.ReplaceFile(m.o.FS, m.o.Dir, StateName, data)
 }
 
 // notification is the effective notification of parameter p at name.
