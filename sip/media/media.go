@@ -176,8 +176,14 @@ func Listen(ip netip.Addr, minPort, maxPort int) (*Stream, error) {
 	}
 	pairs := (maxPort - first + 1) / 2
 	start := rand.IntN(pairs)
-	for i := range pairs {
+	// Two rounds: the first skips the ports of calls that ended moments
+	// ago (released), whose far ends may still be sending; the second
+	// takes any free pair.
+	for i := range 2 * pairs {
 		p := first + 2*((start+i)%pairs)
+		if i < pairs && released.recent(p) {
+			continue
+		}
 		r, err := net.ListenUDP(network, net.UDPAddrFromAddrPort(netip.AddrPortFrom(ip, uint16(p))))
 		if err != nil {
 			continue
@@ -544,6 +550,40 @@ func (s *Stream) Close() error {
 		s.rtp.Close()
 		s.rtcp.Close()
 		s.readers.Wait()
+		released.add(s.port)
 	})
 	return nil
+}
+
+// releaseHold is how long a closed stream's port is passed over by Listen
+// while other pairs are free: packets of the call that used it (a far end
+// that has not yet seen the BYE, a late echo) must not reach the next
+// call that would open it.
+const releaseHold = 2 * time.Second
+
+// released remembers when each port was last closed.
+var released = &portHold{at: map[int]time.Time{}}
+
+type portHold struct {
+	mu sync.Mutex
+	at map[int]time.Time
+}
+
+func (h *portHold) add(port int) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	now := time.Now()
+	h.at[port] = now
+	for p, t := range h.at { // keep the map to the ports of the last moments
+		if now.Sub(t) >= releaseHold {
+			delete(h.at, p)
+		}
+	}
+}
+
+func (h *portHold) recent(port int) bool {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	t, ok := h.at[port]
+	return ok && time.Since(t) < releaseHold
 }
