@@ -136,7 +136,9 @@ Content-Length: 0
 `
 
 // Issue 3: a call into the box rings the port; the caller gives up
-// (CANCEL) and the ringing stops at once; the box answers 487.
+// (CANCEL) and the ringing stops at once; the box answers 487. (Kamailio
+// answers the CANCEL itself; its 200 and the box's 487 are two
+// transactions and may reach sipp in either order.)
 func TestSIPBoxIncomingCancel(t *testing.T) {
 	s := newSIPBox(t, boxOpts{})
 	tr := traceSIP(s)
@@ -158,7 +160,7 @@ Max-Forwards: 70
 Content-Length: 0
 
 ]]></send>
-  <recv response="200"/>
+  <recv response="200" optional="true"/>
   <recv response="487"/>
 `+xAckFailure(7)+"</scenario>\n")
 	ph := s.box.Phones[0]
