@@ -165,6 +165,20 @@ func (e *apiError) Error() string {
 }
 
 // do sends a request and decodes a JSON answer into v (when not nil).
+// getJSON GETs path and decodes its JSON into v; with -raw it copies the
+// JSON to the output instead and reports done.
+func (c *client) getJSON(ctx context.Context, path string, v any) (done bool, err error) {
+	var raw []byte
+	if _, err := c.do(ctx, http.MethodGet, path, "", nil, &raw); err != nil {
+		return false, err
+	}
+	if c.raw {
+		_, err := c.out.Write(raw)
+		return true, err
+	}
+	return false, json.Unmarshal(raw, v)
+}
+
 func (c *client) do(ctx context.Context, method, path, ctype string, body io.Reader, v any) (http.Header, error) {
 	u := *c.base
 	p, q, _ := strings.Cut(path, "?")
@@ -370,15 +384,7 @@ func (c *client) status(ctx context.Context) error {
 			Severity, Source, Text string
 		} `json:"alarms"`
 	}
-	var raw []byte
-	if _, err := c.do(ctx, http.MethodGet, "/", "", nil, &raw); err != nil {
-		return err
-	}
-	if c.raw {
-		_, err := c.out.Write(raw)
-		return err
-	}
-	if err := json.Unmarshal(raw, &s); err != nil {
+	if done, err := c.getJSON(ctx, "/", &s); done || err != nil {
 		return err
 	}
 	fmt.Fprintf(c.out, "firmware %s on board %s, up %s\n", s.Version, s.Board, s.Uptime)
@@ -429,15 +435,7 @@ func (c *client) get(ctx context.Context, page string) error {
 			Fields []field `json:"fields"`
 		} `json:"sections"`
 	}
-	var raw []byte
-	if _, err := c.do(ctx, http.MethodGet, path, "", nil, &raw); err != nil {
-		return err
-	}
-	if c.raw {
-		_, err := c.out.Write(raw)
-		return err
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
+	if done, err := c.getJSON(ctx, path, &d); done || err != nil {
 		return err
 	}
 	for _, s := range d.Sections {
@@ -553,15 +551,7 @@ func (c *client) sipTrace(ctx context.Context, args []string) error {
 			Text   string    `json:"text"`
 		} `json:"messages"`
 	}
-	var raw []byte
-	if _, err := c.do(ctx, http.MethodGet, "/diag/sip-trace?seconds="+url.QueryEscape(secs), "", nil, &raw); err != nil {
-		return err
-	}
-	if c.raw {
-		_, err := c.out.Write(raw)
-		return err
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
+	if done, err := c.getJSON(ctx, "/diag/sip-trace?seconds="+url.QueryEscape(secs), &d); done || err != nil {
 		return err
 	}
 	for _, m := range d.Messages {
@@ -592,15 +582,7 @@ func (c *client) log(ctx context.Context, args []string) error {
 			} `json:"attrs"`
 		} `json:"records"`
 	}
-	var raw []byte
-	if _, err := c.do(ctx, http.MethodGet, "/diag/log?"+q.Encode(), "", nil, &raw); err != nil {
-		return err
-	}
-	if c.raw {
-		_, err := c.out.Write(raw)
-		return err
-	}
-	if err := json.Unmarshal(raw, &d); err != nil {
+	if done, err := c.getJSON(ctx, "/diag/log?"+q.Encode(), &d); done || err != nil {
 		return err
 	}
 	for _, r := range d.Records {
