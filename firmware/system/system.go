@@ -356,7 +356,7 @@ func errString(err error) string {
 // record its calls there. A store that cannot be opened is logged and the
 // box works on without records.
 func (s *System) startCDR(ctx context.Context, o Options, fsys config.FS) {
-	var cfs config.FS
+	var cfs config.FS // nil: the store makes its folder on the OS file system
 	if o.FS != nil {
 		cfs = fsys
 	}
@@ -364,9 +364,6 @@ func (s *System) startCDR(ctx context.Context, o Options, fsys config.FS) {
 	if err != nil {
 		s.log.Error("system: call records not kept", "err", err)
 		return
-	}
-	if rep := st.Verify(); !rep.OK {
-		s.log.Error("system: call records were altered", "first", rep.FirstBad, "problem", rep.Problem)
 	}
 	s.CDR = st
 	queue := make(chan cdr.Record, 256)
@@ -377,6 +374,11 @@ func (s *System) startCDR(ctx context.Context, o Options, fsys config.FS) {
 		}
 	})
 	s.goRun("cdr", func(ctx context.Context) error {
+		// The tamper check re-reads every stored record: here, off the
+		// boot path, before this goroutine (the only writer) appends.
+		if rep := st.Verify(); !rep.OK {
+			s.log.Error("system: call records were altered", "first", rep.FirstBad, "problem", rep.Problem)
+		}
 		for {
 			select {
 			case <-ctx.Done():
